@@ -1,0 +1,97 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ProxyError, toOpenAIErrorBody } from './errors.js';
+import type { Runtime } from './runtime.js';
+import { checkClient } from './http/client-auth.js';
+import { registerProxyRoutes } from './http/proxy-routes.js';
+import { registerHealthRoute } from './http/health-route.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Filled in by the handlers for the one log line per request. */
+    proxycast: { model?: string; credential?: string; upstreamModel?: string };
+  }
+}
+
+/** Maps Fastify's own errors (body parsing, limits) into the catalogue; anything unknown becomes a bare 500. */
+function asProxyError(error: unknown, bodyLimit: number): ProxyError {
+  if (error instanceof ProxyError) return error;
+  const code = (error as { code?: string }).code;
+  const message = (error as Error).message ?? '';
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
+    return ProxyError.invalidJson(code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty' : message.replace(/^Body is not valid JSON but content-type is set to 'application\/json'\s*/, '') || 'parse error');
+  }
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return ProxyError.requestTooLarge(bodyLimit);
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return ProxyError.invalidRequest('Unsupported Content-Type; send the body as application/json.');
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return ProxyError.invalidRequest('The Content-Length header does not match the body.');
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status && status >= 400 && status < 500) return ProxyError.invalidRequest(message || 'Bad request.');
+  return ProxyError.internal();
+}
+
+/** Sends a ProxyError in the OpenAI shape, with Retry-After when it has one. */
+export function sendError(reply: FastifyReply, error: ProxyError): FastifyReply {
+  const { status, body, retryAfterSeconds } = toOpenAIErrorBody(error);
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  return reply.code(status).type('application/json').send(body);
+}
+
+function logRequestLine(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, started: number): void {
+  const info = request.proxycast;
+  runtime.deps.logger.info(
+    {
+      method: request.method,
+      path: request.url.split('?')[0],
+      model: info.model,
+      upstreamModel: info.upstreamModel,
+      credential: info.credential,
+      status: reply.raw.statusCode,
+      durationMs: Math.round(performance.now() - started),
+      aborted: !reply.raw.writableFinished,
+    },
+    'request',
+  );
+}
+
+/** The Fastify app: client checks, routes and the OpenAI-shaped error handler. Never listens; main does. */
+export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
+  const config = runtime.config();
+  const app = Fastify({
+    loggerInstance: runtime.deps.logger as FastifyBaseLogger,
+    // One line per request is written by logRequestLine instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.server.body_limit_bytes,
+    forceCloseConnections: true,
+    return503OnClosing: false,
+  });
+  app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);
+  // Clients such as curl -d send form content types; every body we take is JSON, so read any type as JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    const source = typeof text === 'string' ? text : text.toString('utf8');
+    if (source.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(source) as unknown);
+    } catch (error) {
+      done(ProxyError.invalidJson((error as Error).message), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.proxycast = {};
+    const started = performance.now();
+    reply.raw.once('close', () => logRequestLine(runtime, request, reply, started));
+    if (request.url === '/health' || request.url.startsWith('/health?')) return;
+    checkClient(request, runtime.config().server.api_keys);
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const proxyError = asProxyError(error, runtime.config().server.body_limit_bytes);
+    if (proxyError.code === 'internal_error') runtime.deps.logger.error({ err: error }, 'internal error');
+    return sendError(reply, proxyError);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, ProxyError.notFound(request.method, request.url.split('?')[0] ?? '')));
+
+  registerHealthRoute(app, runtime);
+  registerProxyRoutes(app, runtime);
+  return app;
+}

@@ -1,0 +1,49 @@
+import type { Credential } from './credential.js';
+import type { CredentialState } from './types.js';
+
+export type Strategy = 'round-robin' | 'fill-first';
+
+/** The state a credential is in at `now`: a cooldown whose time has passed counts as active. */
+export function effectiveState(credential: Credential, now: number): CredentialState {
+  if (credential.disabled) return 'disabled';
+  if (credential.state === 'cooldown' && credential.cooldownUntil !== undefined && credential.cooldownUntil <= now) return 'active';
+  return credential.state;
+}
+
+/** True when a request may be sent with this credential at `now`. */
+export function isUsable(credential: Credential, now: number): boolean {
+  const state = effectiveState(credential, now);
+  return state === 'active' || state === 'refreshing';
+}
+
+/** The credentials a request may use, in pool order. */
+export function usableCredentials(credentials: readonly Credential[], now: number, exclude: ReadonlySet<string>): Credential[] {
+  return credentials.filter((credential) => !exclude.has(credential.id) && isUsable(credential, now));
+}
+
+/**
+ * Chooses one of `usable` (non-empty) by strategy. Round-robin takes the first usable credential after the one used
+ * last (by pool position), so one that drops out or returns does not skew the rotation; fill-first takes the first.
+ */
+export function chooseByStrategy(
+  usable: readonly Credential[],
+  strategy: Strategy,
+  order: readonly string[],
+  lastUsedId: string | undefined,
+): Credential {
+  const first = usable[0];
+  if (!first) throw new Error('chooseByStrategy needs at least one usable credential');
+  if (strategy === 'fill-first' || lastUsedId === undefined) return first;
+  const lastPosition = order.indexOf(lastUsedId);
+  let best: Credential = first;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const credential of usable) {
+    const position = order.indexOf(credential.id);
+    const distance = (position - lastPosition + order.length) % order.length || order.length;
+    if (distance < bestDistance) {
+      best = credential;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { ProxyError } from '../errors.js';
+
+/** The fields every proxied endpoint reads before routing; the translators validate the rest. */
+const chatEnvelope = z.looseObject({
+  model: z.string().min(1, 'must be a non-empty string'),
+  messages: z.array(z.looseObject({ role: z.string() }), 'must be an array of message objects').min(1, 'must hold at least one message'),
+  stream: z.boolean().optional(),
+});
+
+const responsesEnvelope = z.looseObject({
+  model: z.string().min(1, 'must be a non-empty string'),
+  input: z.union([z.string(), z.array(z.unknown())]).optional(),
+  stream: z.boolean().optional(),
+});
+
+function paramOf(pathParts: ReadonlyArray<PropertyKey>): string {
+  return pathParts.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
+}
+
+function envelopeError(error: z.ZodError): ProxyError {
+  const issue = error.issues[0];
+  if (!issue) return ProxyError.invalidRequest('The request body is not valid.');
+  const param = paramOf(issue.path) || null;
+  const message = `Invalid '${param}': ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message}.`;
+  return ProxyError.invalidRequest(message, param);
+}
+
+/** The body must be a JSON object (not an array, string or null). */
+export function requireObjectBody(body: unknown): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw ProxyError.invalidRequest('The request body must be a JSON object.', null);
+  }
+  return body as Record<string, unknown>;
+}
+
+export type ChatEnvelope = z.infer<typeof chatEnvelope>;
+export type ResponsesEnvelope = z.infer<typeof responsesEnvelope>;
+
+function requireFields(body: Record<string, unknown>, fields: readonly string[]): void {
+  for (const field of fields) {
+    if (body[field] === undefined || body[field] === null) throw ProxyError.invalidRequest(`Missing required parameter '${field}'.`, field);
+  }
+}
+
+/** Validates the Chat Completions envelope; 400 with `param` naming the field. */
+export function parseChatEnvelope(body: unknown): ChatEnvelope {
+  const object = requireObjectBody(body);
+  requireFields(object, ['model', 'messages']);
+  const result = chatEnvelope.safeParse(object);
+  if (!result.success) throw envelopeError(result.error);
+  return result.data;
+}
+
+/** Validates the Responses envelope; 400 with `param` naming the field. */
+export function parseResponsesEnvelope(body: unknown): ResponsesEnvelope {
+  const object = requireObjectBody(body);
+  requireFields(object, ['model']);
+  const result = responsesEnvelope.safeParse(object);
+  if (!result.success) throw envelopeError(result.error);
+  return result.data;
+}

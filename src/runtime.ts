@@ -1,0 +1,57 @@
+import type { Deps } from './deps.js';
+import type { Config } from './config/schema.js';
+import { resolveAuthDir, type LoadedConfig } from './config/load.js';
+import { CredentialPool } from './credentials/pool.js';
+import { buildCredential, configCredentialSpecs, loginCredentialSpecs, type CredentialSpec } from './credentials/load-pool.js';
+import { createDirectAgent, DispatcherRegistry } from './upstream/dispatchers.js';
+import type { Credential } from './credentials/credential.js';
+import type { Dispatcher } from 'undici';
+
+/** The daemon's state while it runs: the config in force, the pool, and the handed-in side effects. */
+export interface Runtime {
+  deps: Deps;
+  loaded: LoadedConfig;
+  config(): Config;
+  authDir: string;
+  pool: CredentialPool;
+  dispatchers: DispatcherRegistry;
+  dispatcherFor(credential: Credential): Dispatcher;
+  version: string;
+  close(): Promise<void>;
+}
+
+/** Every credential spec at start: config.yaml entries, then login files not named there. */
+export async function collectCredentialSpecs(config: Config, authDir: string): Promise<CredentialSpec[]> {
+  const fromConfig = configCredentialSpecs(config, authDir);
+  const fromLogin = await loginCredentialSpecs(authDir, {
+    ids: new Set(fromConfig.map((spec) => spec.id)),
+    files: new Set(fromConfig.map((spec) => spec.tokenFile)),
+  });
+  return [...fromConfig, ...fromLogin];
+}
+
+/** Builds the runtime: reads every token file once; nothing here listens or starts timers. */
+export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: string): Promise<Runtime> {
+  const config = loaded.config;
+  const authDir = resolveAuthDir(config, deps.homeDir, loaded.file);
+  const specs = await collectCredentialSpecs(config, authDir);
+  const credentials = await Promise.all(specs.map((spec) => buildCredential(spec)));
+  const pool = new CredentialPool(credentials, config.routing.strategy);
+  const dispatchers = new DispatcherRegistry(deps.dispatcher, { connectTimeoutMs: config.upstream.connect_timeout_ms });
+  const runtime: Runtime = {
+    deps,
+    loaded,
+    config: () => runtime.loaded.config,
+    authDir,
+    pool,
+    dispatchers,
+    dispatcherFor: (credential) => dispatchers.forProxy(credential.proxyUrl),
+    version,
+    close: async () => {
+      await dispatchers.close();
+    },
+  };
+  return runtime;
+}
+
+export { createDirectAgent };

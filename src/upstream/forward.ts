@@ -1,0 +1,74 @@
+import { request, errors as undiciErrors, type Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ProxyError } from '../errors.js';
+
+export interface UpstreamTimeouts {
+  /** Until the response headers arrive. */
+  firstByteMs: number;
+  /** Between two body chunks. */
+  idleMs: number;
+}
+
+export interface UpstreamCall {
+  credentialId: string;
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string | undefined;
+  dispatcher: Dispatcher;
+  signal: AbortSignal;
+  timeouts: UpstreamTimeouts;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Dispatcher.ResponseData['body'];
+}
+
+/** Sends one upstream request with undici; transport failures become ProxyErrors that name the credential. */
+export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse> {
+  try {
+    const response = await request(call.url, {
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      dispatcher: call.dispatcher,
+      signal: call.signal,
+      headersTimeout: call.timeouts.firstByteMs,
+      bodyTimeout: call.timeouts.idleMs,
+    });
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  } catch (error) {
+    throw transportError(call.credentialId, error);
+  }
+}
+
+/** Maps an undici/socket error to the catalogue (connect/first-byte/idle timeouts, refused, reset). */
+export function transportError(credentialId: string, error: unknown): ProxyError {
+  if (error instanceof ProxyError) return error;
+  if (error instanceof undiciErrors.HeadersTimeoutError) return ProxyError.upstreamTimeout(credentialId, 'no response headers within upstream.first_byte_timeout_ms');
+  if (error instanceof undiciErrors.BodyTimeoutError) return ProxyError.upstreamTimeout(credentialId, 'the stream went idle for longer than upstream.idle_timeout_ms');
+  if (error instanceof undiciErrors.ConnectTimeoutError) return ProxyError.upstreamTimeout(credentialId, 'connecting took longer than upstream.connect_timeout_ms');
+  const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  const message = (error as Error).message ?? String(error);
+  return ProxyError.upstreamUnavailable(credentialId, code ? `${code}: ${message}` : message);
+}
+
+/** Reads at most `limit` bytes of an upstream body as text (for error bodies), then discards the rest. */
+export async function readBodyText(body: UpstreamResponse['body'], limit = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      if (size < limit) chunks.push(buffer.subarray(0, limit - size));
+      size += buffer.length;
+      if (size >= limit) break;
+    }
+  } catch {
+    // A broken error body still leaves us the status; what we read so far is enough.
+  }
+  body.destroy();
+  return Buffer.concat(chunks).toString('utf8');
+}
