@@ -77,10 +77,11 @@ export function importReportJson(result: CodexCliImportResult, healthResults: He
 
 function credentialLines(credential: ImportReportCredential): string[] {
   const from = credential.token_file ?? `$${credential.env_var ?? ''}`;
-  const who = [credential.email, credential.plan_type && `plan ${credential.plan_type}`, credential.masked_key].filter(Boolean).join(', ');
+  const who = [credential.email, credential.plan_type && `plan ${credential.plan_type}`].filter(Boolean).join(', ');
   const lines = [`  ${credential.id}  ${credential.kind}  from ${from}`];
   lines.push(`      base URL ${credential.base_url}${credential.wire_api === 'chat' ? ' (wire_api chat)' : ''}  provider ${credential.provider}`);
   if (who) lines.push(`      account ${who}`);
+  if (credential.masked_key) lines.push(`      key ${credential.masked_key}`);
   if (credential.account_id) lines.push(`      account id ${credential.account_id}`);
   if (credential.health) {
     const { ok, message, latency_ms } = credential.health;
