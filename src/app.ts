@@ -61,6 +61,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
     forceCloseConnections: true,
+    // A request without Host must reach our guard (403 forbidden_host), not Node's bare 400.
+    http: { requireHostHeader: false },
     return503OnClosing: false,
   });
   app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);

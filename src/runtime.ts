@@ -6,6 +6,9 @@ import { buildCredential, configCredentialSpecs, loginCredentialSpecs, type Cred
 import { createDirectAgent, DispatcherRegistry } from './upstream/dispatchers.js';
 import type { Credential } from './credentials/credential.js';
 import type { Dispatcher } from 'undici';
+import { ModelCatalog } from './proxy/model-catalog.js';
+import type { OAuthSecret } from './credentials/types.js';
+import { ProxyError } from './errors.js';
 
 /** The daemon's state while it runs: the config in force, the pool, and the handed-in side effects. */
 export interface Runtime {
@@ -16,6 +19,9 @@ export interface Runtime {
   pool: CredentialPool;
   dispatchers: DispatcherRegistry;
   dispatcherFor(credential: Credential): Dispatcher;
+  catalog: ModelCatalog;
+  /** A usable OAuth secret for the credential (refreshed by the token manager when due). */
+  oauthSecret(credential: Credential, options?: { rejectedAccessToken?: string }): Promise<OAuthSecret>;
   version: string;
   close(): Promise<void>;
 }
@@ -46,6 +52,11 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
     pool,
     dispatchers,
     dispatcherFor: (credential) => dispatchers.forProxy(credential.proxyUrl),
+    catalog: new ModelCatalog(),
+    oauthSecret: async (credential) => {
+      if (credential.secret?.kind !== 'oauth') throw ProxyError.noCredentials(`credential '${credential.id}' has no OAuth tokens`);
+      return credential.secret;
+    },
     version,
     close: async () => {
       await dispatchers.close();

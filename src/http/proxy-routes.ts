@@ -4,6 +4,7 @@ import { parseChatEnvelope } from './body.js';
 import { abortWhenClientLeaves } from './client-abort.js';
 import { proxyChatCompletions } from '../proxy/chat-completions.js';
 import { sendAnswer } from '../proxy/answer.js';
+import { listModels } from '../proxy/list-models.js';
 
 /** The OpenAI-compatible endpoints: thin handlers that validate, hand over to proxy/, and send. */
 export function registerProxyRoutes(app: FastifyInstance, runtime: Runtime): void {
@@ -20,4 +21,6 @@ export function registerProxyRoutes(app: FastifyInstance, runtime: Runtime): voi
     });
     return reply;
   });
+
+  app.get('/v1/models', async () => listModels(runtime));
 }

@@ -1,0 +1,29 @@
+import os from 'node:os';
+import type { OAuthSecret } from '../credentials/types.js';
+
+/** The originator the Codex CLI sends by default (codex-protocol.md 5.2). */
+export const CODEX_ORIGINATOR = 'codex_cli_rs';
+
+function osLabel(): string {
+  const platform = os.platform();
+  const name = platform === 'darwin' ? 'Mac OS' : platform === 'win32' ? 'Windows' : platform === 'linux' ? 'Linux' : platform;
+  return `${name} ${os.release()}`;
+}
+
+/** A Codex-style User-Agent: `<originator>/<version> (<os> <release>; <arch>) proxycast`. Never the client's own. */
+export function codexUserAgent(clientVersion: string): string {
+  return `${CODEX_ORIGINATOR}/${clientVersion} (${osLabel()}; ${os.arch()}) proxycast`;
+}
+
+/** Headers for every call to the ChatGPT Codex backend with an OAuth credential. */
+export function codexBackendHeaders(secret: OAuthSecret, clientVersion: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...extra,
+    authorization: `Bearer ${secret.accessToken}`,
+    originator: CODEX_ORIGINATOR,
+    'user-agent': codexUserAgent(clientVersion),
+    version: clientVersion,
+  };
+  if (secret.accountId) headers['chatgpt-account-id'] = secret.accountId;
+  return headers;
+}
