@@ -47,8 +47,10 @@ export function codexUserAgent(clientVersion: string): string {
 function modelsRequest(target: HealthCheckTarget, options: HealthCheckOptions): { url: URL; headers: Record<string, string> } {
   const url = new URL(`${target.baseUrl.replace(/\/+$/, '')}/models`);
   for (const [key, value] of Object.entries(target.queryParams ?? {})) url.searchParams.set(key, value);
-  // Provider headers first, so that none of them can replace the credential's own.
-  const headers: Record<string, string> = { ...target.extraHeaders, accept: 'application/json' };
+  // Provider headers first and lower-cased, so that none of them can replace (or double) the credential's own.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) headers[name.toLowerCase()] = value;
+  headers.accept = 'application/json';
   const secret = target.secret;
   if (secret.kind === 'api_key') {
     headers.authorization = `Bearer ${secret.apiKey}`;
