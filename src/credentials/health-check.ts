@@ -1,6 +1,6 @@
-import os from 'node:os';
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../deps.js';
+import { codexBackendHeaders } from '../proxy/codex-headers.js';
 import { scrubSecrets } from '../redact.js';
 import type { CredentialSecret } from './types.js';
 
@@ -39,29 +39,18 @@ export interface HealthCheckResult {
   latencyMs: number;
 }
 
-/** A Codex-style User-Agent: `codex_cli_rs/<version> (<os> <release>; <arch>)`, as default_client.rs builds it. */
-export function codexUserAgent(clientVersion: string): string {
-  return `codex_cli_rs/${clientVersion} (${os.type()} ${os.release()}; ${os.arch()}) proxycast`;
-}
-
 function modelsRequest(target: HealthCheckTarget, options: HealthCheckOptions): { url: URL; headers: Record<string, string> } {
   const url = new URL(`${target.baseUrl.replace(/\/+$/, '')}/models`);
   for (const [key, value] of Object.entries(target.queryParams ?? {})) url.searchParams.set(key, value);
-  // Provider headers first and lower-cased, so that none of them can replace (or double) the credential's own.
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) headers[name.toLowerCase()] = value;
-  headers.accept = 'application/json';
+  // Provider headers lower-cased and first, so that none of them can replace (or double) the credential's own.
+  const extra: Record<string, string> = {};
+  for (const [name, value] of Object.entries(target.extraHeaders ?? {})) extra[name.toLowerCase()] = value;
+  extra.accept = 'application/json';
   const secret = target.secret;
-  if (secret.kind === 'api_key') {
-    headers.authorization = `Bearer ${secret.apiKey}`;
-    return { url, headers };
-  }
+  if (secret.kind === 'api_key') return { url, headers: { ...extra, authorization: `Bearer ${secret.apiKey}` } };
   url.searchParams.set('client_version', options.clientVersion);
-  headers.authorization = `Bearer ${secret.accessToken}`;
-  if (secret.accountId) headers['chatgpt-account-id'] = secret.accountId;
-  headers.originator = 'codex_cli_rs';
-  headers['user-agent'] = options.userAgent ?? codexUserAgent(options.clientVersion);
-  headers.version = options.clientVersion;
+  const headers = codexBackendHeaders(secret, options.clientVersion, extra);
+  if (options.userAgent) headers['user-agent'] = options.userAgent;
   return { url, headers };
 }
 
