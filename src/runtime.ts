@@ -6,6 +6,7 @@ import { buildCredential, configCredentialSpecs, loginCredentialSpecs, type Cred
 import { createDirectAgent, DispatcherRegistry } from './upstream/dispatchers.js';
 import type { Credential } from './credentials/credential.js';
 import type { Dispatcher } from 'undici';
+import { importCliCredentialSpecs } from './credentials/cli-import-specs.js';
 import { ModelCatalog } from './proxy/model-catalog.js';
 import type { OAuthSecret } from './credentials/types.js';
 import { ProxyError } from './errors.js';
@@ -42,6 +43,8 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
   const authDir = resolveAuthDir(config, deps.homeDir, loaded.file);
   const specs = await collectCredentialSpecs(config, authDir);
   const credentials = await Promise.all(specs.map((spec) => buildCredential(spec)));
+  const imported = await importCliCredentialSpecs(config, deps.env, deps.homeDir, credentials, deps.logger);
+  credentials.push(...(await Promise.all(imported.specs.map((spec) => buildCredential(spec)))));
   const pool = new CredentialPool(credentials, config.routing.strategy);
   const dispatchers = new DispatcherRegistry(deps.dispatcher, { connectTimeoutMs: config.upstream.connect_timeout_ms });
   const runtime: Runtime = {

@@ -5,6 +5,7 @@ import { isLoopbackName } from './http/client-auth.js';
 import type { Deps } from './deps.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { packageVersion } from './version.js';
+import { checkImportedCredentials } from './credentials/import-health.js';
 
 export interface Daemon {
   app: FastifyInstance;
@@ -31,12 +32,13 @@ export async function startDaemon(deps: Deps, options: { configFlag?: string | u
   const runtime = await createRuntime(deps, loaded, packageVersion());
   const app = await buildApp(runtime);
   const address = await app.listen({ host: config.server.host, port: options.port ?? config.server.port });
-  const url = address.replace('[::1]', '[::1]');
+  const url = address;
   const counts = runtime.pool.countByState(deps.clock.now());
   deps.logger.info({ url, config: loaded.file ?? '(embedded defaults)', credentials: counts }, 'proxycast listening');
   for (const credential of runtime.pool.list()) {
     if (credential.state === 'invalid') deps.logger.warn({ credential: credential.id, reason: credential.reason }, 'credential is invalid');
   }
+  void checkImportedCredentials(runtime).catch((error: unknown) => deps.logger.warn({ err: error }, 'import health check failed'));
   const stop = async () => {
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms);
     grace.unref();

@@ -41,6 +41,8 @@ export interface Credential {
   /** ms since the epoch; set with state cooldown. */
   cooldownUntil?: number | undefined;
   stats: CredentialStats;
+  /** The last cheap authenticated check (at import), for status. */
+  health?: { ok: boolean; status?: number | undefined; message: string; checkedAt: number } | undefined;
 }
 
 export function emptyStats(): CredentialStats {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { emptyStats, type Credential } from './credential.js';
 import { readTokenFile } from './token-store.js';
-import type { CredentialSource } from './types.js';
+import type { CredentialSecret, CredentialSource } from './types.js';
 
 /** What is needed to build a run-time credential before its token file is read. */
 export interface CredentialSpec {
@@ -17,6 +17,8 @@ export interface CredentialSpec {
   queryParams?: Record<string, string>;
   /** Set when the spec itself is unusable (e.g. a token_file outside auth_dir). */
   invalidReason?: string;
+  /** A secret that lives in no file (an env_key API key); tokenFile is then `env:<VAR>`. */
+  inlineSecret?: CredentialSecret | undefined;
 }
 
 /** Resolves a config token_file against auth_dir; a relative path may not climb out of auth_dir. */
@@ -82,6 +84,11 @@ export async function buildCredential(spec: CredentialSpec): Promise<Credential>
   if (spec.invalidReason) {
     credential.state = 'invalid';
     credential.reason = spec.invalidReason;
+    return credential;
+  }
+  if (spec.inlineSecret) {
+    credential.secret = spec.inlineSecret;
+    credential.kind = spec.inlineSecret.kind;
     return credential;
   }
   await loadTokenFileInto(credential);
