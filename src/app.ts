@@ -4,6 +4,7 @@ import type { Runtime } from './runtime.js';
 import { checkClient } from './http/client-auth.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerHealthRoute } from './http/health-route.js';
+import { registerAdminRoutes } from './admin/admin-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,7 +83,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     request.proxycast = {};
     const started = performance.now();
     reply.raw.once('close', () => logRequestLine(runtime, request, reply, started));
-    if (request.url === '/health' || request.url.startsWith('/health?')) return;
+    // /health answers everyone (readiness checks); the admin API and page have their own guard.
+    if (request.url === '/health' || request.url.startsWith('/health?') || request.url.startsWith('/api/admin/') || request.url.startsWith('/ui')) return;
     checkClient(request, runtime.config().server.api_keys);
   });
 
@@ -95,5 +97,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
 
   registerHealthRoute(app, runtime);
   registerProxyRoutes(app, runtime);
+  registerAdminRoutes(app, runtime);
   return app;
 }

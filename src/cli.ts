@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/load.js';
-import { createSystemDeps } from './deps.js';
+import { createSystemDeps, type Deps } from './deps.js';
+import { runStatusCommand } from './commands/status.js';
+import { runImportCommand } from './commands/import.js';
 import { startDaemon } from './serve.js';
 import { packageVersion } from './version.js';
 
@@ -88,6 +90,16 @@ async function serve(flags: CliFlags): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/** Runs a one-shot command with the real side effects (logs to stderr at warn, so stdout stays clean). */
+async function withDeps(command: (deps: Deps) => Promise<number>): Promise<number> {
+  const deps = createSystemDeps({ logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  try {
+    return await command(deps);
+  } finally {
+    await deps.dispatcher.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let flags: CliFlags;
   try {
@@ -108,6 +120,10 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       await serve(flags);
       return -1;
+    case 'status':
+      return withDeps((deps) => runStatusCommand(deps, { configFlag: flags.config, url: flags.url, json: flags.json, cwd: process.cwd(), stdout: process.stdout }));
+    case 'import':
+      return withDeps((deps) => runImportCommand(deps, { configFlag: flags.config, json: flags.json, cwd: process.cwd(), stdout: process.stdout }));
     default:
       process.stderr.write(`proxycast: unknown command "${flags.command}"\n\n${HELP}`);
       return 2;

@@ -2,11 +2,10 @@ import type { Deps } from './deps.js';
 import type { Config } from './config/schema.js';
 import { resolveAuthDir, type LoadedConfig } from './config/load.js';
 import { CredentialPool } from './credentials/pool.js';
-import { buildCredential, configCredentialSpecs, loginCredentialSpecs, type CredentialSpec } from './credentials/load-pool.js';
+import { buildPoolCredentials } from './credentials/build-pool.js';
 import { createDirectAgent, DispatcherRegistry } from './upstream/dispatchers.js';
 import type { Credential } from './credentials/credential.js';
 import type { Dispatcher } from 'undici';
-import { importCliCredentialSpecs } from './credentials/cli-import-specs.js';
 import { ModelCatalog } from './proxy/model-catalog.js';
 import type { OAuthSecret } from './credentials/types.js';
 import { ProxyError } from './errors.js';
@@ -27,24 +26,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Every credential spec at start: config.yaml entries, then login files not named there. */
-export async function collectCredentialSpecs(config: Config, authDir: string): Promise<CredentialSpec[]> {
-  const fromConfig = configCredentialSpecs(config, authDir);
-  const fromLogin = await loginCredentialSpecs(authDir, {
-    ids: new Set(fromConfig.map((spec) => spec.id)),
-    files: new Set(fromConfig.map((spec) => spec.tokenFile)),
-  });
-  return [...fromConfig, ...fromLogin];
-}
-
 /** Builds the runtime: reads every token file once; nothing here listens or starts timers. */
 export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: string): Promise<Runtime> {
   const config = loaded.config;
   const authDir = resolveAuthDir(config, deps.homeDir, loaded.file);
-  const specs = await collectCredentialSpecs(config, authDir);
-  const credentials = await Promise.all(specs.map((spec) => buildCredential(spec)));
-  const imported = await importCliCredentialSpecs(config, deps.env, deps.homeDir, credentials, deps.logger);
-  credentials.push(...(await Promise.all(imported.specs.map((spec) => buildCredential(spec)))));
+  const credentials = await buildPoolCredentials(deps, config, authDir);
   const pool = new CredentialPool(credentials, config.routing.strategy);
   const dispatchers = new DispatcherRegistry(deps.dispatcher, { connectTimeoutMs: config.upstream.connect_timeout_ms });
   const runtime: Runtime = {

@@ -1,0 +1,80 @@
+import type { Credential } from '../credentials/credential.js';
+import { effectiveState } from '../credentials/selection.js';
+import type { CredentialKind, CredentialSource, CredentialState } from '../credentials/types.js';
+import { maskSecret } from '../redact.js';
+
+/** One credential as the admin API, `proxycast status --json` and the page show it. Never holds a secret. */
+export interface CredentialView {
+  id: string;
+  kind: CredentialKind | null;
+  source: CredentialSource;
+  state: CredentialState;
+  reason: string | null;
+  cooldown_until: string | null;
+  disabled: boolean;
+  token_file: string;
+  expires_at: string | null;
+  last_refresh: string | null;
+  email: string | null;
+  account_id: string | null;
+  plan: string | null;
+  masked_key: string | null;
+  proxy_url: string | null;
+  requests: number;
+  successes: number;
+  failures: number;
+  last_used: string | null;
+  last_error: string | null;
+  sticky_sessions: number;
+  /** "5h 12% · 7d 40%" when the upstream reported quota windows. */
+  quota: string | null;
+  health: { ok: boolean; status: number | null; message: string; checked_at: string } | null;
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+/** A proxy URL without its password. */
+function redactProxyUrl(proxyUrl: string | undefined): string | null {
+  if (!proxyUrl) return null;
+  try {
+    const url = new URL(proxyUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(invalid proxy URL)';
+  }
+}
+
+/** The view of one credential at `now`. */
+export function credentialView(credential: Credential, now: number, stickySessions = 0): CredentialView {
+  const state = effectiveState(credential, now);
+  const secret = credential.secret;
+  const oauth = secret?.kind === 'oauth' ? secret : undefined;
+  return {
+    id: credential.id,
+    kind: credential.kind ?? null,
+    source: credential.source,
+    state,
+    reason: state === 'active' ? null : (credential.reason ?? null),
+    cooldown_until: state === 'cooldown' ? iso(credential.cooldownUntil) : null,
+    disabled: credential.disabled,
+    token_file: credential.tokenFile,
+    expires_at: iso(oauth?.expiresAt),
+    last_refresh: iso(oauth?.lastRefresh ?? credential.stats.lastRefreshAt),
+    email: oauth?.email ?? null,
+    account_id: oauth?.accountId ?? null,
+    plan: oauth?.planType ?? null,
+    masked_key: secret?.kind === 'api_key' ? maskSecret(secret.apiKey) : null,
+    proxy_url: redactProxyUrl(credential.proxyUrl),
+    requests: credential.stats.requests,
+    successes: credential.stats.successes,
+    failures: credential.stats.failures,
+    last_used: iso(credential.stats.lastUsedAt),
+    last_error: credential.stats.lastError ?? null,
+    sticky_sessions: stickySessions,
+    quota: null,
+    health: credential.health ? { ok: credential.health.ok, status: credential.health.status ?? null, message: credential.health.message, checked_at: new Date(credential.health.checkedAt).toISOString() } : null,
+  };
+}
