@@ -63,6 +63,16 @@ describe('Codex CLI import: auth.json forms', () => {
     expect(await onlySpec()).toMatchObject({ kind: 'oauth', accountId: 'acct-1', baseUrl: DEFAULTS.chatgpt_base_url });
   });
 
+  it.each([
+    ['auth_mode chatgptAuthTokens', { auth_mode: 'chatgptAuthTokens' }, 'oauth'],
+    ['auth_mode chatgpt with an exchanged API key', { auth_mode: 'chatgpt', OPENAI_API_KEY: 'sk-test-exchanged-1234' }, 'oauth'],
+    ['no auth_mode with OPENAI_API_KEY set (Codex resolves apikey)', { OPENAI_API_KEY: 'sk-test-exchanged-1234' }, 'api_key'],
+    ['an agent_identity beside ChatGPT tokens', { auth_mode: 'chatgpt', agent_identity: 'agent-identity-placeholder' }, 'oauth'],
+  ])('reads %s beside tokens as %s', async (_label, fields, kind) => {
+    home.writeJson('auth.json', { ...fields, tokens: chatGptTokens({ accountId: 'acct-1' }) });
+    expect((await onlySpec()).kind).toBe(kind);
+  });
+
   it('notes a ChatGPT login with no account id anywhere', async () => {
     home.writeJson('auth.json', { auth_mode: 'chatgpt', tokens: chatGptTokens() });
     const spec = await onlySpec();
