@@ -1,7 +1,8 @@
 import type { Credential } from '../credentials/credential.js';
-import { effectiveState } from '../credentials/selection.js';
+import { cooldownEnd, effectiveState } from '../credentials/selection.js';
 import type { CredentialKind, CredentialSource, CredentialState } from '../credentials/types.js';
 import { maskSecret } from '../redact.js';
+import { quotaLabel } from '../credentials/quota.js';
 
 /** One credential as the admin API, `proxycast status --json` and the page show it. Never holds a secret. */
 export interface CredentialView {
@@ -58,7 +59,7 @@ export function credentialView(credential: Credential, now: number, stickySessio
     source: credential.source,
     state,
     reason: state === 'active' ? null : (credential.reason ?? null),
-    cooldown_until: state === 'cooldown' ? iso(credential.cooldownUntil) : null,
+    cooldown_until: state === 'cooldown' ? iso(cooldownEnd(credential, now)) : null,
     disabled: credential.disabled,
     token_file: credential.tokenFile,
     expires_at: iso(oauth?.expiresAt),
@@ -74,7 +75,7 @@ export function credentialView(credential: Credential, now: number, stickySessio
     last_used: iso(credential.stats.lastUsedAt),
     last_error: credential.stats.lastError ?? null,
     sticky_sessions: stickySessions,
-    quota: null,
+    quota: quotaLabel(credential.quota),
     health: credential.health ? { ok: credential.health.ok, status: credential.health.status ?? null, message: credential.health.message, checked_at: new Date(credential.health.checkedAt).toISOString() } : null,
   };
 }

@@ -1,3 +1,4 @@
+import type { QuotaSnapshot } from './quota.js';
 import type { CredentialKind, CredentialSecret, CredentialSource, CredentialState, TokenFileFormat } from './types.js';
 
 /** Counters kept per credential (the metrics capability persists them). */
@@ -41,6 +42,8 @@ export interface Credential {
   /** ms since the epoch; set with state cooldown. */
   cooldownUntil?: number | undefined;
   stats: CredentialStats;
+  /** The latest quota windows the upstream reported. */
+  quota?: QuotaSnapshot | undefined;
   /** The last cheap authenticated check (at import), for status. */
   health?: { ok: boolean; status?: number | undefined; message: string; checkedAt: number } | undefined;
 }

@@ -1,5 +1,5 @@
 import type { Credential } from './credential.js';
-import { chooseByStrategy, effectiveState, isUsable, usableCredentials, type Strategy } from './selection.js';
+import { chooseByStrategy, cooldownEnd, effectiveState, isUsable, usableCredentials, type Strategy } from './selection.js';
 import type { CredentialState } from './types.js';
 
 /** How long a conversation stays pinned to the credential that served it, after its last turn. */
@@ -106,9 +106,11 @@ export class CredentialPool {
     let allCoolingDown = this.credentials.length > 0;
     for (const credential of this.credentials) {
       const state = effectiveState(credential, now);
-      if (state === 'cooldown' && credential.cooldownUntil !== undefined) {
-        earliest = earliest === undefined ? credential.cooldownUntil : Math.min(earliest, credential.cooldownUntil);
-        parts.push(`${credential.id}: cooldown until ${new Date(credential.cooldownUntil).toISOString()}${credential.reason ? ` (${credential.reason})` : ''}`);
+      const until = cooldownEnd(credential, now);
+      if (state === 'cooldown' && until !== undefined) {
+        earliest = earliest === undefined ? until : Math.min(earliest, until);
+        const why = credential.state === 'cooldown' ? credential.reason : 'a quota window is at 100 %';
+        parts.push(`${credential.id}: cooldown until ${new Date(until).toISOString()}${why ? ` (${why})` : ''}`);
       } else if (exclude.has(credential.id) && isUsable(credential, now)) {
         allCoolingDown = false;
         parts.push(`${credential.id}: failed on this request${credential.stats.lastError ? ` (${credential.stats.lastError})` : ''}`);

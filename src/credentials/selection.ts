@@ -1,16 +1,26 @@
 import type { Credential } from './credential.js';
 import type { CredentialState } from './types.js';
+import { quotaExhaustedUntil } from './quota.js';
 
 export type Strategy = 'round-robin' | 'fill-first';
+
+/** When the credential's cooldown ends: its own cooldown, or a quota window at 100 % until its reset; else undefined. */
+export function cooldownEnd(credential: Credential, now: number): number | undefined {
+  const own = credential.state === 'cooldown' && credential.cooldownUntil !== undefined && credential.cooldownUntil > now ? credential.cooldownUntil : undefined;
+  const quota = quotaExhaustedUntil(credential.quota, now);
+  if (own === undefined) return quota;
+  return quota === undefined ? own : Math.max(own, quota);
+}
 
 /** The state a credential is in at `now`: a cooldown whose time has passed counts as active. */
 export function effectiveState(credential: Credential, now: number): CredentialState {
   if (credential.disabled) return 'disabled';
-  if (credential.state === 'cooldown' && credential.cooldownUntil !== undefined && credential.cooldownUntil <= now) return 'active';
-  return credential.state;
+  if (credential.state === 'needs_login' || credential.state === 'invalid') return credential.state;
+  if (cooldownEnd(credential, now) !== undefined) return 'cooldown';
+  return credential.state === 'cooldown' ? 'active' : credential.state;
 }
 
-/** True when a request may be sent with this credential at `now`. */
+/** True when a request may be sent with this credential at `now` (a spent quota window is skipped before it fails). */
 export function isUsable(credential: Credential, now: number): boolean {
   const state = effectiveState(credential, now);
   return state === 'active' || state === 'refreshing';
