@@ -121,14 +121,9 @@ export function envKeySecret(spec: EnvKeyCredentialSpec, env: Env): ApiKeySecret
   return apiKey ? { kind: 'api_key', apiKey, baseUrl: spec.baseUrl } : undefined;
 }
 
-/** Why auth.json cannot be used, with no file content: Node's JSON.parse message quotes the text around the error. */
-function unusableReason(error: unknown, text: string): string {
-  const message = error instanceof TokenFileError ? error.message : String(error);
-  if (!message.startsWith('not valid JSON')) return scrubSecrets(message);
-  const position = /position (\d+)/.exec(message)?.[1];
-  if (position === undefined) return 'not valid JSON';
-  const line = text.slice(0, Number(position)).split('\n').length;
-  return `not valid JSON (line ${line})`;
+/** Why auth.json cannot be used; token-file reasons never quote the file (a JSON error gives only its line). */
+function unusableReason(error: unknown): string {
+  return scrubSecrets(error instanceof TokenFileError ? error.message : String(error));
 }
 
 function missingLoginWarning(store: CredentialsStore, authFile: string, configFile: string): string {
@@ -215,7 +210,7 @@ async function importAuthFile(context: ImportContext, codexConfig: CodexCliConfi
   try {
     parsed = parseTokenFile(read.text);
   } catch (error) {
-    result.warnings.push(`${result.authFile} is not usable: ${unusableReason(error, read.text)}; not imported, and left as it is`);
+    result.warnings.push(`${result.authFile} is not usable: ${unusableReason(error)}; not imported, and left as it is`);
     return;
   }
   if (codexConfig.credentialsStore === 'keyring') {

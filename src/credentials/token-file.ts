@@ -98,17 +98,19 @@ function describeIssues(error: z.ZodError): string {
 
 function parseCodexCli(raw: Record<string, unknown>): ParsedTokenFile {
   const mode = typeof raw.auth_mode === 'string' ? raw.auth_mode : undefined;
-  if (mode === 'agentIdentity' || (raw.agent_identity && !raw.tokens && !raw.OPENAI_API_KEY)) {
+  const modeKey = mode?.toLowerCase().replace(/[_-]/g, '');
+  if (modeKey === 'agentidentity' || (raw.agent_identity && !raw.tokens && !raw.OPENAI_API_KEY)) {
     throw new TokenFileError('this auth.json holds an agent identity (auth_mode "agentIdentity"), which proxycast does not support; sign in with ChatGPT or an API key');
   }
-  if (mode === 'personalAccessToken' || mode === 'personal_access_token' || (raw.personal_access_token && !raw.tokens && !raw.OPENAI_API_KEY)) {
+  if (modeKey === 'personalaccesstoken' || (raw.personal_access_token && !raw.tokens && !raw.OPENAI_API_KEY)) {
     throw new TokenFileError('this auth.json holds a personal access token, which proxycast does not support; sign in with ChatGPT or an API key');
   }
   const parsed = codexCliSchema.safeParse(raw);
   if (!parsed.success) throw new TokenFileError(`not a valid Codex CLI auth.json: ${describeIssues(parsed.error)}`);
   const data = parsed.data;
-  const apiKey = data.OPENAI_API_KEY ?? undefined;
-  const wantsApiKey = mode === 'apikey' || mode === 'apiKey' || (mode === undefined && !!apiKey);
+  const flatKey = typeof raw.api_key === 'string' && raw.api_key ? raw.api_key : typeof raw.apiKey === 'string' && raw.apiKey ? raw.apiKey : undefined;
+  const apiKey = data.OPENAI_API_KEY || flatKey;
+  const wantsApiKey = modeKey === 'apikey' || (mode === undefined && !!apiKey);
   if (wantsApiKey) {
     if (!apiKey) throw new TokenFileError('auth_mode is "apikey" but OPENAI_API_KEY is empty');
     return { format: 'codex-cli', secret: { kind: 'api_key', apiKey }, raw };
@@ -133,10 +135,14 @@ function parseCodexCli(raw: Record<string, unknown>): ParsedTokenFile {
 /** Reads a token file's text in any of the three formats; throws TokenFileError with the reason. */
 export function parseTokenFile(text: string): ParsedTokenFile {
   let raw: unknown;
+  const source = text.replace(/^\uFEFF/, '');
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(source);
   } catch (error) {
-    throw new TokenFileError(`not valid JSON (${(error as Error).message})`);
+    // Never quote the parser's message: it repeats the text around the error, which may be part of a secret.
+    const position = /position (\d+)/.exec((error as Error).message)?.[1];
+    const line = position === undefined ? undefined : source.slice(0, Number(position)).split('\n').length;
+    throw new TokenFileError(line === undefined ? 'not valid JSON' : `not valid JSON (line ${line})`);
   }
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new TokenFileError('expected a JSON object');
   const object = raw as Record<string, unknown>;

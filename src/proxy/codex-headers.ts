@@ -17,13 +17,15 @@ export function codexUserAgent(clientVersion: string): string {
 
 /** Headers for every call to the ChatGPT Codex backend with an OAuth credential. */
 export function codexBackendHeaders(secret: OAuthSecret, clientVersion: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const headers: Record<string, string> = {
-    ...extra,
+  // Provider headers go first and lower-cased, so none of them can replace or double the credential's own.
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(extra)) headers[name.toLowerCase()] = value;
+  Object.assign(headers, {
     authorization: `Bearer ${secret.accessToken}`,
     originator: CODEX_ORIGINATOR,
     'user-agent': codexUserAgent(clientVersion),
     version: clientVersion,
-  };
+  });
   if (secret.accountId) headers['chatgpt-account-id'] = secret.accountId;
   return headers;
 }

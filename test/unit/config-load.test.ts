@@ -55,3 +55,21 @@ describe('config loading', () => {
     expect(() => parseConfigText('server: [', 'config.yaml')).toThrow(/^config\.yaml: not valid YAML/);
   });
 });
+
+describe('token file parsing edge cases', async () => {
+  const { parseTokenFile } = await import('../../src/credentials/token-file.js');
+  it('never quotes file text in a JSON error, only the line', () => {
+    const text = '{\n  "OPENAI_API_KEY": sk-proj-abcdef\n}';
+    expect(() => parseTokenFile(text)).toThrow('not valid JSON (line 2)');
+    try {
+      parseTokenFile(text);
+    } catch (error) {
+      expect((error as Error).message).not.toContain('sk-proj');
+    }
+  });
+  it('reads a file with a byte-order mark, a mixed-case auth mode, and a flat api_key beside a null OPENAI_API_KEY', () => {
+    expect(parseTokenFile('\uFEFF{"api_key":"sk-a-1234"}').secret).toMatchObject({ kind: 'api_key', apiKey: 'sk-a-1234' });
+    expect(() => parseTokenFile('{"auth_mode":"PersonalAccessToken","tokens":{"access_token":"a","refresh_token":"b"}}')).toThrow(/personal access token/);
+    expect(parseTokenFile('{"OPENAI_API_KEY":null,"api_key":"sk-b-1234"}').secret).toMatchObject({ kind: 'api_key', apiKey: 'sk-b-1234' });
+  });
+});
