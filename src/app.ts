@@ -5,11 +5,23 @@ import { checkClient } from './http/client-auth.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerHealthRoute } from './http/health-route.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
+import { recordProxiedRequest } from './metrics/record-request.js';
+import type { TokenUsage } from './metrics/usage.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Filled in by the handlers for the one log line per request. */
-    proxycast: { model?: string; credential?: string; upstreamModel?: string };
+    proxycast: {
+      model?: string;
+      credential?: string;
+      upstreamModel?: string;
+      /** performance.now() when the answer's headers went out. */
+      firstByteAt?: number;
+      tokens?: TokenUsage;
+      errorCode?: string;
+      errorMessage?: string;
+      streamFailed?: boolean;
+    };
   }
 }
 
@@ -82,14 +94,21 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     request.proxycast = {};
     const started = performance.now();
-    reply.raw.once('close', () => logRequestLine(runtime, request, reply, started));
+    reply.raw.once('close', () => {
+      logRequestLine(runtime, request, reply, started);
+      recordProxiedRequest(runtime, request, reply, started);
+    });
     // /health answers everyone (readiness checks); the admin API and page have their own guard.
     if (request.url === '/health' || request.url.startsWith('/health?') || request.url.startsWith('/api/admin/') || request.url.startsWith('/ui')) return;
     checkClient(request, runtime.config().server.api_keys);
   });
 
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const proxyError = asProxyError(error, runtime.config().server.body_limit_bytes);
+    if (request.proxycast) {
+      request.proxycast.errorCode = proxyError.code;
+      request.proxycast.errorMessage = proxyError.message;
+    }
     if (proxyError.code === 'internal_error') runtime.deps.logger.error({ err: error }, 'internal error');
     return sendError(reply, proxyError);
   });

@@ -9,6 +9,10 @@ import type { Dispatcher } from 'undici';
 import { ModelCatalog } from './proxy/model-catalog.js';
 import type { OAuthSecret } from './credentials/types.js';
 import { ProxyError } from './errors.js';
+import path from 'node:path';
+import { proxycastHome } from './config/paths.js';
+import { Metrics } from './metrics/metrics.js';
+import { UsageStore } from './metrics/usage-store.js';
 
 /** The daemon's state while it runs: the config in force, the pool, and the handed-in side effects. */
 export interface Runtime {
@@ -22,6 +26,8 @@ export interface Runtime {
   catalog: ModelCatalog;
   /** A usable OAuth secret for the credential (refreshed by the token manager when due). */
   oauthSecret(credential: Credential, options?: { rejectedAccessToken?: string }): Promise<OAuthSecret>;
+  metrics: Metrics;
+  usage: UsageStore;
   version: string;
   close(): Promise<void>;
 }
@@ -33,6 +39,10 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
   const credentials = await buildPoolCredentials(deps, config, authDir);
   const pool = new CredentialPool(credentials, config.routing.strategy);
   const dispatchers = new DispatcherRegistry(deps.dispatcher, { connectTimeoutMs: config.upstream.connect_timeout_ms });
+  const metrics = new Metrics(() => runtime.pool, deps.clock);
+  const usage = new UsageStore(path.join(proxycastHome(deps.homeDir), 'usage.json'), deps.logger, () => metrics.counterSnapshot());
+  metrics.restoreCounters(await usage.load());
+  for (const credential of credentials) credential.quota ??= usage.of(credential.id).quota;
   const runtime: Runtime = {
     deps,
     loaded,
@@ -46,8 +56,11 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
       if (credential.secret?.kind !== 'oauth') throw ProxyError.noCredentials(`credential '${credential.id}' has no OAuth tokens`);
       return credential.secret;
     },
+    metrics,
+    usage,
     version,
     close: async () => {
+      await usage.flush();
       await dispatchers.close();
     },
   };

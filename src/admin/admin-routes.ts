@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { checkAdmin } from './admin-guard.js';
 import { credentialView } from './credential-view.js';
+import { usageView } from './usage-view.js';
 
 /** The admin JSON API under /api/admin/ (loopback or admin_key only). */
 export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
@@ -13,6 +14,7 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
         const sticky = runtime.pool.stickyCounts(now);
         return runtime.pool.list().map((credential) => credentialView(credential, now, sticky[credential.id] ?? 0));
       });
+      admin.get('/usage', async () => usageView(runtime));
     },
     { prefix: '/api/admin' },
   );

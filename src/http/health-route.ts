@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 
-/** GET /health: 200 while the process serves, with credential counts by state; `degraded` when none is usable. */
+/** GET /health and GET /metrics (Prometheus text).
+ * GET /health: 200 while the process serves, with credential counts by state; `degraded` when none is usable. */
 export function registerHealthRoute(app: FastifyInstance, runtime: Runtime): void {
   app.get('/health', async () => {
     const now = runtime.deps.clock.now();
@@ -14,5 +15,10 @@ export function registerHealthRoute(app: FastifyInstance, runtime: Runtime): voi
       credentials: present,
       total: runtime.pool.list().length,
     };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', runtime.metrics.registry.contentType);
+    return runtime.metrics.registry.metrics();
   });
 }

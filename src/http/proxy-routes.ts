@@ -1,10 +1,34 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ProxyError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { parseChatEnvelope } from './body.js';
 import { abortWhenClientLeaves } from './client-abort.js';
-import { proxyChatCompletions } from '../proxy/chat-completions.js';
+import { proxyChatCompletions, type RequestTrace } from '../proxy/chat-completions.js';
 import { sendAnswer } from '../proxy/answer.js';
 import { listModels } from '../proxy/list-models.js';
+
+/** What happens when a stream fails after output began: logged, counted against the credential. */
+function streamFailureRecorder(runtime: Runtime, request: FastifyRequest, credentialId: string): (error: unknown) => void {
+  return (error) => {
+    request.proxycast.streamFailed = true;
+    request.proxycast.errorCode = error instanceof ProxyError ? error.code : 'stream_interrupted';
+    request.proxycast.errorMessage = error instanceof Error ? error.message : String(error);
+    runtime.deps.logger.warn({ credential: credentialId, code: request.proxycast.errorCode }, 'stream failed after output began');
+  };
+}
+
+/** The trace of one request: usage and the credential tried feed its log line and metrics. */
+function requestTrace(request: FastifyRequest, signal: AbortSignal): RequestTrace {
+  return {
+    signal,
+    onUsage: (usage) => {
+      request.proxycast.tokens = usage;
+    },
+    onCredential: (credential) => {
+      request.proxycast.credential = credential.id;
+    },
+  };
+}
 
 /** The OpenAI-compatible endpoints: thin handlers that validate, hand over to proxy/, and send. */
 export function registerProxyRoutes(app: FastifyInstance, runtime: Runtime): void {
@@ -12,12 +36,12 @@ export function registerProxyRoutes(app: FastifyInstance, runtime: Runtime): voi
     const body = parseChatEnvelope(request.body);
     request.proxycast.model = body.model;
     const controller = abortWhenClientLeaves(request, reply);
-    const proxied = await proxyChatCompletions(runtime, body, controller.signal);
+    const proxied = await proxyChatCompletions(runtime, body, requestTrace(request, controller.signal));
     request.proxycast.credential = proxied.credential.id;
     request.proxycast.upstreamModel = proxied.upstreamModel;
     const headers = { 'x-proxycast-credential': proxied.credential.id, 'x-proxycast-model': proxied.upstreamModel };
-    await sendAnswer(reply, proxied.answer, headers, (error) => {
-      runtime.deps.logger.warn({ credential: proxied.credential.id, err: error }, 'stream failed after output began');
+    await sendAnswer(reply, proxied.answer, headers, streamFailureRecorder(runtime, request, proxied.credential.id), () => {
+      request.proxycast.firstByteAt = performance.now();
     });
     return reply;
   });

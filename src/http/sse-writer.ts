@@ -40,6 +40,7 @@ export async function streamSse(
   headers: Record<string, string>,
   frames: AsyncIterable<string | Uint8Array>,
   onFailure: (error: unknown) => void,
+  onFirstByte: () => void = () => undefined,
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
@@ -51,6 +52,7 @@ export async function streamSse(
     ...headers,
   });
   raw.flushHeaders();
+  onFirstByte();
   try {
     for await (const frame of frames) {
       if (!(await writeWithBackpressure(raw, frame))) break;

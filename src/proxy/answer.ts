@@ -13,11 +13,13 @@ export async function sendAnswer(
   answer: PreparedAnswer,
   headers: Record<string, string>,
   onStreamFailure: (error: unknown) => void,
+  onFirstByte: () => void,
 ): Promise<void> {
   if (answer.kind === 'sse') {
-    await streamSse(reply, headers, answer.frames, onStreamFailure);
+    await streamSse(reply, headers, answer.frames, onStreamFailure, onFirstByte);
     return;
   }
   reply.code(answer.status).headers(headers).header('content-type', answer.contentType);
+  onFirstByte();
   await reply.send(answer.body);
 }

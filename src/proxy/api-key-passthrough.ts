@@ -4,6 +4,7 @@ import type { Runtime } from '../runtime.js';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream/forward.js';
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import { upstreamUrl } from './upstream-url.js';
+import { quotaFromHeaders } from '../credentials/quota.js';
 
 /** Body keys that would let a request choose where credentials go; never forwarded. */
 const ROUTING_KEYS = ['api_base', 'base_url', 'api_key', 'apiKey', 'api_base_url', 'baseURL', 'organization'];
@@ -46,6 +47,7 @@ export async function forwardWithApiKey(
     signal,
     timeouts: { firstByteMs: config.upstream.first_byte_timeout_ms, idleMs: config.upstream.idle_timeout_ms },
   });
+  credential.quota = quotaFromHeaders(response.headers, runtime.deps.clock.now()) ?? credential.quota;
   if (response.status >= 400) {
     const text = await readBodyText(response.body);
     throw errorFromUpstream(credential.id, response.status, response.headers, text, runtime.deps.clock.now());

@@ -8,6 +8,8 @@ export interface AttemptOptions {
   /** Only credentials of this kind, when the endpoint needs one (undefined: any). */
   filter?: ((credential: Credential) => boolean) | undefined;
   signal: AbortSignal;
+  /** Told of each credential as it is tried (the request log and metrics name the last one). */
+  onCredential?: ((credential: Credential) => void) | undefined;
 }
 
 export interface AttemptResult<T> {
@@ -35,6 +37,7 @@ export async function withCredentialAttempts<T>(
     if (!credential) break;
     tried.add(credential.id);
     credential.stats.requests += 1;
+    options.onCredential?.(credential);
     try {
       const value = await attempt(credential);
       noteSuccess(credential, clock.now());
@@ -43,6 +46,7 @@ export async function withCredentialAttempts<T>(
       const proxyError = error instanceof ProxyError ? error : ProxyError.upstreamUnavailable(credential.id, String((error as Error)?.message ?? error));
       if (!proxyError.credentialFault || options.signal.aborted) throw proxyError;
       coolDownAfter(credential, proxyError, clock.now());
+      runtime.metrics.failovers.inc({ credential: credential.id, code: proxyError.code });
       runtime.deps.logger.warn({ credential: credential.id, code: proxyError.code, status: proxyError.status }, 'credential failed; trying the next one');
       failures.push(proxyError);
     }

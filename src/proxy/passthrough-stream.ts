@@ -1,20 +1,37 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
+import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
 
 const DONE_MARK = 'data: [DONE]';
+
+/** Finds `usage` in the complete `data:` lines of a chunk (the last chunk of an include_usage stream holds it). */
+function readUsageLines(text: string, onUsage: (usage: TokenUsage) => void): void {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data: {') || !line.includes('"usage"')) continue;
+    try {
+      const usage = tokenUsageFromChat((JSON.parse(line.slice(6)) as { usage?: unknown }).usage);
+      if (usage) onUsage(usage);
+    } catch {
+      // A data line split across chunks; the usage of this answer is then not counted.
+    }
+  }
+}
 
 /**
  * Yields an OpenAI-compatible upstream's SSE bytes unchanged, as they arrive. A stream that breaks, or ends without
  * `data: [DONE]`, throws so the client gets an SSE error frame instead of a stream that looks finished.
  */
-export async function* passThroughSse(credentialId: string, response: UpstreamResponse): AsyncGenerator<Uint8Array> {
+export async function* passThroughSse(credentialId: string, response: UpstreamResponse, onUsage: (usage: TokenUsage) => void = () => undefined): AsyncGenerator<Uint8Array> {
   let tail = '';
   let sawDone = false;
   try {
     for await (const chunk of response.body) {
       const bytes = chunk as Buffer;
-      const window = tail + bytes.toString('latin1');
+      const text = bytes.toString('latin1');
+      const window = tail + text;
       if (window.includes(DONE_MARK)) sawDone = true;
+      // Only a chunk that mentions usage is looked into; every other byte passes untouched.
+      if (text.includes('"usage"')) readUsageLines(bytes.toString('utf8'), onUsage);
       tail = window.slice(-DONE_MARK.length);
       yield bytes;
     }

@@ -43,7 +43,7 @@ function chunk(model: string, delta: Record<string, unknown>, finish: string | n
  * /chat/completions or /models. The reply echoes the last user message; the model name picks a scenario:
  * `error-401`, `error-500`, `cut-stream` (stream closed before [DONE]), `slow-stream` (a chunk every 50 ms).
  */
-export async function startMockOpenAI(options: { apiKey?: string } = {}): Promise<MockOpenAI> {
+export async function startMockOpenAI(options: { apiKey?: string; quotaHeaders?: Record<string, string> } = {}): Promise<MockOpenAI> {
   const calls: RecordedOpenAICall[] = [];
   const state = { abortedResponses: 0 };
   const server = http.createServer((req, res) => {
@@ -79,6 +79,12 @@ export async function startMockOpenAI(options: { apiKey?: string } = {}): Promis
         return;
       }
       const reply = `echo: ${lastUserText(body)}`;
+      for (const [name, value] of Object.entries(options.quotaHeaders ?? {})) res.setHeader(name, value);
+      if (model === 'usage-limit') {
+        res.writeHead(429, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'plus', resets_in_seconds: 600 } }));
+        return;
+      }
       if (body?.stream !== true) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(completion(model, reply)));
@@ -100,6 +106,8 @@ export async function startMockOpenAI(options: { apiKey?: string } = {}): Promis
           else setImmediate(next);
           return;
         }
+        const includeUsage = (body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+        if (includeUsage) res.write(`data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1, model, choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`);
         res.end('data: [DONE]\n\n');
       };
       next();
