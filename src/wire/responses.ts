@@ -1,0 +1,166 @@
+/**
+ * Responses API wire shapes: the request body we send to the ChatGPT Codex backend, the loose schema of a client's
+ * own POST /v1/responses body, and the SSE event union (codex-protocol.md 5.3 and 6). Event schemas are loose:
+ * only the fields the translators read are checked, and any event we do not know, or cannot read, becomes a
+ * `proxycast.unrecognized` event so a new upstream event type never breaks a stream.
+ */
+import { z } from 'zod';
+
+/** Reasoning efforts seen on the Codex backend (codex-protocol.md 9); a model allows a subset. */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max', 'ultra'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
+/** Type guard for a reasoning effort name. */
+export function isReasoningEffort(value: unknown): value is ReasoningEffort {
+  return typeof value === 'string' && (REASONING_EFFORTS as readonly string[]).includes(value);
+}
+
+export interface ResponsesInputText { type: 'input_text'; text: string }
+export interface ResponsesInputImage { type: 'input_image'; image_url: string; detail?: string }
+export interface ResponsesInputFile { type: 'input_file'; file_data?: string; file_id?: string; filename?: string }
+export interface ResponsesOutputText { type: 'output_text'; text: string }
+export type ResponsesContentPart = ResponsesInputText | ResponsesInputImage | ResponsesInputFile | ResponsesOutputText;
+
+export interface ResponsesMessageItem {
+  type: 'message';
+  role: 'user' | 'assistant' | 'developer';
+  content: ResponsesContentPart[];
+}
+export interface ResponsesFunctionCallItem { type: 'function_call'; call_id: string; name: string; arguments: string }
+export interface ResponsesFunctionCallOutputItem {
+  type: 'function_call_output';
+  call_id: string;
+  output: string | Array<ResponsesInputText | ResponsesInputImage>;
+}
+/** An input item a Responses client sent that we pass on as is (reasoning, web_search_call, custom_tool_call, …). */
+export type ResponsesPassthroughItem = { type: string } & Record<string, unknown>;
+export type ResponsesInputItem =
+  | ResponsesMessageItem
+  | ResponsesFunctionCallItem
+  | ResponsesFunctionCallOutputItem
+  | ResponsesPassthroughItem;
+
+export interface ResponsesFunctionTool {
+  type: 'function';
+  name: string;
+  description?: string;
+  parameters: Record<string, unknown>;
+  strict: boolean;
+}
+export type ResponsesTool = ResponsesFunctionTool | ({ type: string } & Record<string, unknown>);
+export type ResponsesToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; name: string };
+export type ResponsesTextFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict: boolean; description?: string };
+
+/** The body we POST to `<chatgpt_base_url>/responses`; only these keys are ever sent (a whitelist). */
+export interface ResponsesRequestBody {
+  model: string;
+  instructions: string;
+  input: ResponsesInputItem[];
+  tools?: ResponsesTool[];
+  tool_choice?: ResponsesToolChoice | Record<string, unknown>;
+  parallel_tool_calls?: boolean;
+  reasoning?: { effort?: ReasoningEffort; summary?: string };
+  include?: string[];
+  text?: { format?: ResponsesTextFormat | ({ type: string } & Record<string, unknown>); verbosity?: string };
+  service_tier?: 'priority';
+  prompt_cache_key: string;
+  store: false;
+  stream: true;
+}
+
+/** A client's own POST /v1/responses body, checked only where the normaliser reads it. */
+export const responsesClientRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional(), role: z.string().optional() }))]),
+  instructions: z.string().nullish(),
+  tools: z.array(z.looseObject({ type: z.string() })).nullish(),
+  tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  reasoning: z.looseObject({ effort: z.string().nullish(), summary: z.string().nullish() }).nullish(),
+  text: z.looseObject({}).nullish(),
+  prompt_cache_key: z.string().nullish(),
+  service_tier: z.string().nullish(),
+  previous_response_id: z.string().nullish(),
+  stream: z.boolean().nullish(),
+});
+export type ResponsesClientRequest = z.infer<typeof responsesClientRequestSchema>;
+
+// ---- SSE events (codex-protocol.md 6) ----
+
+/** `response.usage`; both detail objects may be null upstream (Codex test builders). */
+export const responsesUsageSchema = z.looseObject({
+  input_tokens: z.number().nullish(),
+  input_tokens_details: z.looseObject({ cached_tokens: z.number().nullish() }).nullish(),
+  output_tokens: z.number().nullish(),
+  output_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
+  total_tokens: z.number().nullish(),
+});
+export type ResponsesUsage = z.infer<typeof responsesUsageSchema>;
+
+/** An output item; only `type` is sure, the rest depends on it (message, function_call, reasoning, …). */
+export const responsesOutputItemSchema = z.looseObject({
+  type: z.string(),
+  id: z.string().nullish(),
+  call_id: z.string().nullish(),
+  name: z.string().nullish(),
+  arguments: z.string().nullish(),
+  role: z.string().nullish(),
+  content: z.array(z.looseObject({ type: z.string(), text: z.string().nullish(), refusal: z.string().nullish() })).nullish(),
+});
+export type ResponsesOutputItem = z.infer<typeof responsesOutputItemSchema>;
+
+/** The `response` object of created / completed / incomplete / failed events. */
+export const responsesResponseSchema = z.looseObject({
+  id: z.string().nullish(),
+  created_at: z.number().nullish(),
+  model: z.string().nullish(),
+  status: z.string().nullish(),
+  output: z.array(z.looseObject({ type: z.string() })).nullish(),
+  usage: responsesUsageSchema.nullish(),
+  incomplete_details: z.looseObject({ reason: z.string().nullish() }).nullish(),
+  error: z.unknown(),
+});
+export type ResponsesResponse = z.infer<typeof responsesResponseSchema>;
+
+const location = { item_id: z.string().nullish(), output_index: z.number().nullish() };
+const envelope = <T extends string>(type: T) => z.looseObject({ type: z.literal(type), response: responsesResponseSchema });
+const delta = <T extends string>(type: T) => z.looseObject({ type: z.literal(type), ...location, delta: z.string() });
+const outputItemEvent = <T extends string>(type: T) =>
+  z.looseObject({ type: z.literal(type), output_index: z.number().nullish(), item: responsesOutputItemSchema });
+
+const knownEventSchema = z.discriminatedUnion('type', [
+  envelope('response.created'),
+  envelope('response.in_progress'),
+  envelope('response.completed'),
+  envelope('response.incomplete'),
+  z.looseObject({ type: z.literal('response.failed'), response: responsesResponseSchema.nullish() }),
+  outputItemEvent('response.output_item.added'),
+  outputItemEvent('response.output_item.done'),
+  delta('response.output_text.delta'),
+  delta('response.refusal.delta'),
+  z.looseObject({ type: z.literal('response.reasoning_summary_text.delta'), ...location, summary_index: z.number().nullish(), delta: z.string() }),
+  z.looseObject({ type: z.literal('response.reasoning_summary_part.added'), ...location, summary_index: z.number().nullish() }),
+  delta('response.function_call_arguments.delta'),
+  z.looseObject({ type: z.literal('response.function_call_arguments.done'), ...location, arguments: z.string().nullish() }),
+  // Both error shapes (nested `error` object, or fields at the top level) are read by the failure mapper.
+  z.looseObject({ type: z.literal('error'), error: z.unknown(), code: z.unknown(), message: z.unknown(), status: z.unknown() }),
+]);
+
+/** An event we do not handle (a new type, or a known type whose fields we cannot read): to be ignored. */
+export interface UnrecognizedResponsesEvent { type: 'proxycast.unrecognized'; eventType: string; payload: unknown }
+export type KnownResponsesEvent = z.infer<typeof knownEventSchema>;
+export type ResponsesStreamEvent = KnownResponsesEvent | UnrecognizedResponsesEvent;
+export type ResponsesEventOf<T extends KnownResponsesEvent['type']> = Extract<KnownResponsesEvent, { type: T }>;
+
+/** Reads one parsed SSE data payload as an event; `fallbackType` (the SSE `event:` line) is used when `type` is missing. */
+export function parseResponsesEvent(payload: unknown, fallbackType?: string): ResponsesStreamEvent {
+  const object = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
+  const withType = object && typeof object.type !== 'string' && fallbackType ? { ...object, type: fallbackType } : payload;
+  const parsed = knownEventSchema.safeParse(withType);
+  if (parsed.success) return parsed.data;
+  const eventType = object && typeof object.type === 'string' ? object.type : (fallbackType ?? '');
+  return { type: 'proxycast.unrecognized', eventType, payload };
+}
