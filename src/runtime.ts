@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js';
 import { resolveAuthDir, type LoadedConfig } from './config/load.js';
 import { CredentialPool } from './credentials/pool.js';
 import { buildPoolCredentials } from './credentials/build-pool.js';
+import { loadTokenFileInto } from './credentials/load-pool.js';
 import { createDirectAgent, DispatcherRegistry } from './upstream/dispatchers.js';
 import type { Credential } from './credentials/credential.js';
 import type { Dispatcher } from 'undici';
@@ -26,6 +27,8 @@ export interface Runtime {
   catalog: ModelCatalog;
   /** A usable OAuth secret for the credential (refreshed by the token manager when due). */
   oauthSecret(credential: Credential, options?: { rejectedAccessToken?: string }): Promise<OAuthSecret>;
+  /** Re-reads a credential's token file after it changed on disk (adopting new tokens, clearing needs_login/invalid). */
+  reloadTokenFile(credential: Credential): Promise<void>;
   metrics: Metrics;
   usage: UsageStore;
   version: string;
@@ -55,6 +58,9 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
     oauthSecret: async (credential) => {
       if (credential.secret?.kind !== 'oauth') throw ProxyError.noCredentials(`credential '${credential.id}' has no OAuth tokens`);
       return credential.secret;
+    },
+    reloadTokenFile: async (credential) => {
+      await loadTokenFileInto(credential);
     },
     metrics,
     usage,

@@ -6,6 +6,7 @@ import type { Deps } from './deps.js';
 import { createRuntime, type Runtime } from './runtime.js';
 import { packageVersion } from './version.js';
 import { checkImportedCredentials } from './credentials/import-health.js';
+import { startWatchers } from './watchers.js';
 
 export interface Daemon {
   app: FastifyInstance;
@@ -38,8 +39,10 @@ export async function startDaemon(deps: Deps, options: { configFlag?: string | u
   for (const credential of runtime.pool.list()) {
     if (credential.state === 'invalid') deps.logger.warn({ credential: credential.id, reason: credential.reason }, 'credential is invalid');
   }
+  const stopWatchers = startWatchers(runtime);
   void checkImportedCredentials(runtime).catch((error: unknown) => deps.logger.warn({ err: error }, 'import health check failed'));
   const stop = async () => {
+    stopWatchers();
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms);
     grace.unref();
     await app.close();
