@@ -14,6 +14,7 @@ import path from 'node:path';
 import { proxycastHome } from './config/paths.js';
 import { Metrics } from './metrics/metrics.js';
 import { UsageStore } from './metrics/usage-store.js';
+import { AdminStateStore } from './admin/admin-state.js';
 
 /** The daemon's state while it runs: the config in force, the pool, and the handed-in side effects. */
 export interface Runtime {
@@ -31,6 +32,7 @@ export interface Runtime {
   reloadTokenFile(credential: Credential): Promise<void>;
   metrics: Metrics;
   usage: UsageStore;
+  adminState: AdminStateStore;
   version: string;
   close(): Promise<void>;
 }
@@ -39,7 +41,9 @@ export interface Runtime {
 export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: string): Promise<Runtime> {
   const config = loaded.config;
   const authDir = resolveAuthDir(config, deps.homeDir, loaded.file);
-  const credentials = await buildPoolCredentials(deps, config, authDir);
+  const adminState = new AdminStateStore(AdminStateStore.fileIn(proxycastHome(deps.homeDir)));
+  await adminState.load();
+  const credentials = adminState.apply(await buildPoolCredentials(deps, config, authDir));
   const pool = new CredentialPool(credentials, config.routing.strategy);
   const dispatchers = new DispatcherRegistry(deps.dispatcher, { connectTimeoutMs: config.upstream.connect_timeout_ms });
   const metrics = new Metrics(() => runtime.pool, deps.clock);
@@ -64,6 +68,7 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
     },
     metrics,
     usage,
+    adminState,
     version,
     close: async () => {
       await usage.flush();

@@ -33,7 +33,9 @@ export async function addNewLoginCredentials(runtime: Runtime): Promise<string[]
   const list = runtime.pool.list();
   const specs = await loginCredentialSpecs(runtime.authDir, { ids: new Set(list.map((c) => c.id)), files: new Set(list.map((c) => c.tokenFile)) });
   for (const spec of specs) {
-    runtime.pool.upsert(await buildCredential(spec));
+    if (runtime.adminState.isRemoved(spec.id)) continue;
+    const [credential] = runtime.adminState.apply([await buildCredential(spec)]);
+    if (credential) runtime.pool.upsert(credential);
     runtime.deps.logger.info({ credential: spec.id, file: spec.tokenFile }, 'new login credential joined the pool');
   }
   return specs.map((spec) => spec.id);

@@ -3,6 +3,8 @@ import type { Runtime } from '../runtime.js';
 import { checkAdmin } from './admin-guard.js';
 import { credentialView } from './credential-view.js';
 import { usageView } from './usage-view.js';
+import { removeCredential, setCredentialDisabled } from './credential-actions.js';
+import type { Credential } from '../credentials/credential.js';
 
 /** The admin JSON API under /api/admin/ (loopback or admin_key only). */
 export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): void {
@@ -15,6 +17,10 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
         return runtime.pool.list().map((credential) => credentialView(credential, now, sticky[credential.id] ?? 0));
       });
       admin.get('/usage', async () => usageView(runtime));
+      const view = (credential: Credential) => credentialView(credential, runtime.deps.clock.now(), runtime.pool.stickyCounts(runtime.deps.clock.now())[credential.id] ?? 0);
+      admin.post<{ Params: { id: string } }>('/credentials/:id/disable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, true)));
+      admin.post<{ Params: { id: string } }>('/credentials/:id/enable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, false)));
+      admin.delete<{ Params: { id: string } }>('/credentials/:id', async (request) => removeCredential(runtime, request.params.id));
     },
     { prefix: '/api/admin' },
   );

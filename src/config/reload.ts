@@ -40,11 +40,14 @@ export async function reloadConfig(runtime: Runtime): Promise<'unchanged' | 'app
   }
   for (const spec of specs) {
     const current = runtime.pool.get(spec.id);
+    if (runtime.adminState.isRemoved(spec.id)) continue;
     if (current && sameSpec(current, spec)) {
       current.disabled = spec.disabled ?? false;
+      runtime.adminState.apply([current]);
       continue;
     }
-    runtime.pool.upsert(await buildCredential(spec));
+    const [credential] = runtime.adminState.apply([await buildCredential(spec)]);
+    if (credential) runtime.pool.upsert(credential);
   }
   runtime.pool.setStrategy(config.routing.strategy);
   runtime.loaded = { config, file, text };
