@@ -5,6 +5,7 @@ import { checkClient } from './http/client-auth.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerHealthRoute } from './http/health-route.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
+import { registerUiRoute } from './admin/ui-route.js';
 import { recordProxiedRequest } from './metrics/record-request.js';
 import type { TokenUsage } from './metrics/usage.js';
 
@@ -117,5 +118,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerHealthRoute(app, runtime);
   registerProxyRoutes(app, runtime);
   registerAdminRoutes(app, runtime);
+  registerUiRoute(app, runtime);
   return app;
 }
