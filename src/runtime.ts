@@ -9,7 +9,7 @@ import type { Credential } from './credentials/credential.js';
 import type { Dispatcher } from 'undici';
 import { ModelCatalog } from './proxy/model-catalog.js';
 import type { OAuthSecret } from './credentials/types.js';
-import { ProxyError } from './errors.js';
+import { TokenManager } from './credentials/token-manager.js';
 import path from 'node:path';
 import { proxycastHome } from './config/paths.js';
 import { Metrics } from './metrics/metrics.js';
@@ -26,6 +26,7 @@ export interface Runtime {
   dispatchers: DispatcherRegistry;
   dispatcherFor(credential: Credential): Dispatcher;
   catalog: ModelCatalog;
+  tokens: TokenManager;
   /** A usable OAuth secret for the credential (refreshed by the token manager when due). */
   oauthSecret(credential: Credential, options?: { rejectedAccessToken?: string }): Promise<OAuthSecret>;
   /** Re-reads a credential's token file after it changed on disk (adopting new tokens, clearing needs_login/invalid). */
@@ -50,6 +51,13 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
   const usage = new UsageStore(path.join(proxycastHome(deps.homeDir), 'usage.json'), deps.logger, () => metrics.counterSnapshot());
   metrics.restoreCounters(await usage.load());
   for (const credential of credentials) credential.quota ??= usage.of(credential.id).quota;
+  const tokens = new TokenManager({
+    clock: deps.clock,
+    logger: deps.logger,
+    getConfig: () => runtime.config(),
+    dispatcherFor: (credential) => dispatchers.forProxy(credential.proxyUrl),
+    onRefresh: (credential, outcome) => metrics.refreshes.inc({ credential: credential.id, outcome }),
+  });
   const runtime: Runtime = {
     deps,
     loaded,
@@ -59,18 +67,18 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
     dispatchers,
     dispatcherFor: (credential) => dispatchers.forProxy(credential.proxyUrl),
     catalog: new ModelCatalog(),
-    oauthSecret: async (credential) => {
-      if (credential.secret?.kind !== 'oauth') throw ProxyError.noCredentials(`credential '${credential.id}' has no OAuth tokens`);
-      return credential.secret;
-    },
+    tokens,
+    oauthSecret: (credential, options) => tokens.getAccessToken(credential, options ?? {}),
     reloadTokenFile: async (credential) => {
-      await loadTokenFileInto(credential);
+      if (credential.kind === 'oauth' || credential.state === 'needs_login') await tokens.reloadIfChanged(credential);
+      else await loadTokenFileInto(credential);
     },
     metrics,
     usage,
     adminState,
     version,
     close: async () => {
+      tokens.stop();
       await usage.flush();
       await dispatchers.close();
     },

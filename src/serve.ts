@@ -40,6 +40,7 @@ export async function startDaemon(deps: Deps, options: { configFlag?: string | u
     if (credential.state === 'invalid') deps.logger.warn({ credential: credential.id, reason: credential.reason }, 'credential is invalid');
   }
   const stopWatchers = startWatchers(runtime);
+  runtime.tokens.start({ credentials: () => runtime.pool.list() });
   void checkImportedCredentials(runtime).catch((error: unknown) => deps.logger.warn({ err: error }, 'import health check failed'));
   const stop = async () => {
     stopWatchers();
