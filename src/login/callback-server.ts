@@ -84,6 +84,53 @@ function respond(response: http.ServerResponse, status: number, html: string): v
   response.end(html);
 }
 
+/** Answers the requests of one login's callback server; the first callback, /cancel or timeout decides. */
+class CallbackHandler {
+  private finished = false;
+
+  constructor(private readonly options: CallbackServerOptions) {}
+
+  /** Ends the login with `error` unless a callback or another failure already ended it. */
+  fail(error: LoginError): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.failLogin(error);
+  }
+
+  handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/cancel' && !this.finished) {
+      this.fail(new LoginError('cancelled', 'Login cancelled: a newer login took over the callback port. Nothing was saved.'));
+      respond(response, 200, failurePage(new LoginError('cancelled', 'This login was cancelled because a newer one started.')));
+      return;
+    }
+    if (url.pathname !== '/auth/callback' || this.finished) {
+      respond(response, 404, failurePage(new LoginError('authorization_failed', 'This address is not part of a running proxycast login.')));
+      return;
+    }
+    void this.handleCallback(url.searchParams, response);
+  }
+
+  private async handleCallback(parameters: URLSearchParams, response: http.ServerResponse): Promise<void> {
+    let code: string;
+    try {
+      code = authorizationCodeFromCallback(parameters, this.options.expectedState);
+    } catch (error) {
+      const loginError = asLoginError(error, 'authorization_failed', 'The callback could not be read');
+      this.fail(loginError);
+      respond(response, failureStatus(loginError), failurePage(loginError));
+      return;
+    }
+    this.finished = true;
+    try {
+      respond(response, 200, successPage(await this.options.completeLogin(code)));
+    } catch (error) {
+      const loginError = asLoginError(error, 'exchange_failed', 'Sign-in could not be completed');
+      respond(response, failureStatus(loginError), failurePage(loginError));
+    }
+  }
+}
+
 /**
  * Starts the loopback server that receives the browser's redirect on `/auth/callback` (Codex server.rs): the first
  * free port of `ports`, a success or error page, a timeout, and `/cancel` for a newer login that needs the port.
@@ -91,47 +138,12 @@ function respond(response: http.ServerResponse, status: number, html: string): v
  */
 export async function startCallbackServer(options: CallbackServerOptions): Promise<CallbackServer> {
   const host = options.host ?? '127.0.0.1';
-  let finished = false;
-  const fail = (error: LoginError): void => {
-    if (finished) return;
-    finished = true;
-    options.failLogin(error);
-  };
-  const server = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', `http://${host}`);
-    if (url.pathname === '/cancel' && !finished) {
-      fail(new LoginError('cancelled', 'Login cancelled: a newer login took over the callback port. Nothing was saved.'));
-      respond(response, 200, failurePage(new LoginError('cancelled', 'This login was cancelled because a newer one started.')));
-      return;
-    }
-    if (url.pathname !== '/auth/callback' || finished) {
-      respond(response, 404, failurePage(new LoginError('authorization_failed', 'This address is not part of a running proxycast login.')));
-      return;
-    }
-    void handleCallback(url.searchParams, response);
-  });
-  const handleCallback = async (parameters: URLSearchParams, response: http.ServerResponse): Promise<void> => {
-    let code: string;
-    try {
-      code = authorizationCodeFromCallback(parameters, options.expectedState);
-    } catch (error) {
-      const loginError = asLoginError(error, 'authorization_failed', 'The callback could not be read');
-      fail(loginError);
-      respond(response, failureStatus(loginError), failurePage(loginError));
-      return;
-    }
-    finished = true;
-    try {
-      respond(response, 200, successPage(await options.completeLogin(code)));
-    } catch (error) {
-      const loginError = asLoginError(error, 'exchange_failed', 'Sign-in could not be completed');
-      respond(response, failureStatus(loginError), failurePage(loginError));
-    }
-  };
+  const handler = new CallbackHandler(options);
+  const server = http.createServer((request, response) => handler.handle(request, response));
   const port = await bindFirstFreePort(server, host, options.ports, options.cancelOlderServer ?? true);
   const timeoutMs = options.timeoutMs ?? BROWSER_LOGIN_TIMEOUT_MS;
   const timer = setTimeout(() => {
-    fail(new LoginError('timeout', `Timed out after ${describeDuration(timeoutMs)} waiting for the browser sign-in. Nothing was saved; start the login again.`));
+    handler.fail(new LoginError('timeout', `Timed out after ${describeDuration(timeoutMs)} waiting for the browser sign-in. Nothing was saved; start the login again.`));
   }, timeoutMs);
   let closing: Promise<void> | undefined;
   return {

@@ -4,7 +4,7 @@ import { resolveAuthDir } from '../config/load.js';
 import type { OAuthSecret } from '../credentials/types.js';
 import type { Clock, Deps } from '../deps.js';
 import { buildAuthorizeUrl } from './authorize-url.js';
-import { startCallbackServer, type CallbackServer } from './callback-server.js';
+import { startCallbackServer } from './callback-server.js';
 import { callbackPortsFor, issuerEndpoint } from './constants.js';
 import { realSleep, requestDeviceCode, waitForDeviceAuthorization, type Sleep } from './device-code.js';
 import { exchangeAuthorizationCode } from './exchange.js';
@@ -95,70 +95,94 @@ export interface BrowserLogin {
   cancel(): void;
 }
 
-/**
- * Starts a browser login (PKCE S256 + state): the callback server on the first free port, and the authorize URL to
- * open. The callback, a pasted URL, a timeout, `/cancel` or `cancel()` ends it, whichever comes first.
- */
-export async function startBrowserLogin(options: BrowserLoginOptions): Promise<BrowserLogin> {
-  checkCredentialName(options);
-  const pkce = createPkceCodes();
-  const state = createOAuthState();
-  let settle!: { resolve: (result: LoginResult) => void; reject: (error: LoginError) => void };
-  const outcome = new Promise<LoginResult>((resolve, reject) => (settle = { resolve, reject }));
-  let ended = false;
-  let completion: Promise<LoginResult> | undefined;
-  let server: CallbackServer | undefined;
-  const complete = (code: string): Promise<LoginResult> =>
-    (completion ??= handled(
-      (async () => {
-        const secret = await exchangeAuthorizationCode({ ...options, code, redirectUri: server?.redirectUri ?? '', codeVerifier: pkce.codeVerifier });
-        if (ended) throw new LoginError('cancelled', 'The login was cancelled before it was saved. Nothing was saved.');
-        return saveSecret(options, secret);
-      })().then(
-        (result) => (settle.resolve(result), result),
+/** One browser login's state: the PKCE pair, the state, and the single outcome every completion path settles. */
+class BrowserLoginRun {
+  readonly pkce = createPkceCodes();
+  readonly state = createOAuthState();
+  readonly outcome: Promise<LoginResult>;
+  redirectUri = '';
+  ended = false;
+  private settle!: { resolve: (result: LoginResult) => void; reject: (error: LoginError) => void };
+  private completion: Promise<LoginResult> | undefined;
+
+  constructor(private readonly options: BrowserLoginOptions) {
+    this.outcome = new Promise<LoginResult>((resolve, reject) => (this.settle = { resolve, reject }));
+  }
+
+  /** Ends the login with `error` unless it already ended. */
+  fail(error: LoginError): void {
+    this.settle.reject(error);
+  }
+
+  /** Exchanges and saves the code once; the callback and a paste racing each other share the same outcome. */
+  complete(code: string): Promise<LoginResult> {
+    this.completion ??= handled(
+      this.exchangeAndSave(code).then(
+        (result) => (this.settle.resolve(result), result),
         (error: unknown) => {
           const loginError = asLoginError(error, 'exchange_failed', 'Sign-in could not be completed');
-          settle.reject(loginError);
+          this.fail(loginError);
           throw loginError;
         },
       ),
-    ));
-  server = await startCallbackServer({
+    );
+    return this.completion;
+  }
+
+  private async exchangeAndSave(code: string): Promise<LoginResult> {
+    const secret = await exchangeAuthorizationCode({ ...this.options, code, redirectUri: this.redirectUri, codeVerifier: this.pkce.codeVerifier });
+    if (this.ended) throw new LoginError('cancelled', 'The login was cancelled before it was saved. Nothing was saved.');
+    return saveSecret(this.options, secret);
+  }
+
+  /** A pasted URL: not a callback at all rejects and keeps the login; anything else settles it. */
+  async submitPasted(text: string, result: Promise<LoginResult>): Promise<LoginResult> {
+    if (this.ended) return result;
+    let code: string;
+    try {
+      code = authorizationCodeFromPastedUrl(text, this.state);
+    } catch (error) {
+      if (error instanceof LoginError && error.reason === 'not_a_callback') throw error;
+      this.fail(asLoginError(error, 'authorization_failed', 'The pasted URL could not be read'));
+      return result;
+    }
+    await this.complete(code).catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * Starts a browser login (PKCE S256 + state): the callback server on the first free port, and the authorize URL to
+ * open. The callback, a pasted URL, a timeout, `/cancel`, `cancel()` or the signal ends it, whichever comes first.
+ */
+export async function startBrowserLogin(options: BrowserLoginOptions): Promise<BrowserLogin> {
+  checkCredentialName(options);
+  const run = new BrowserLoginRun(options);
+  const server = await startCallbackServer({
     ports: options.callbackPorts,
-    expectedState: state,
-    completeLogin: async (code) => describeLoginResult(await complete(code)),
-    failLogin: (error) => settle.reject(error),
+    expectedState: run.state,
+    completeLogin: async (code) => describeLoginResult(await run.complete(code)),
+    failLogin: (error) => run.fail(error),
     timeoutMs: options.timeoutMs,
     cancelOlderServer: options.cancelOlderServer,
   });
-  const listening = server;
+  run.redirectUri = server.redirectUri;
+  const cancel = (): void => run.fail(new LoginError('cancelled', 'The login was cancelled. Nothing was saved.'));
+  options.signal?.addEventListener('abort', cancel, { once: true });
+  if (options.signal?.aborted) cancel();
   const result = handled(
-    outcome.finally(async () => {
-      ended = true;
-      await listening.close();
+    run.outcome.finally(async () => {
+      run.ended = true;
+      options.signal?.removeEventListener('abort', cancel);
+      await server.close();
     }),
   );
-  const cancel = (): void => settle.reject(new LoginError('cancelled', 'The login was cancelled. Nothing was saved.'));
-  if (options.signal?.aborted) cancel();
-  options.signal?.addEventListener('abort', cancel, { once: true });
   return {
-    authorizeUrl: buildAuthorizeUrl({ issuer: options.issuer, redirectUri: listening.redirectUri, codeChallenge: pkce.codeChallenge, state }),
-    redirectUri: listening.redirectUri,
-    port: listening.port,
+    authorizeUrl: buildAuthorizeUrl({ issuer: options.issuer, redirectUri: server.redirectUri, codeChallenge: run.pkce.codeChallenge, state: run.state }),
+    redirectUri: server.redirectUri,
+    port: server.port,
     result,
-    submitCallbackUrl: async (text) => {
-      if (ended) return result;
-      let code: string;
-      try {
-        code = authorizationCodeFromPastedUrl(text, state);
-      } catch (error) {
-        if (error instanceof LoginError && error.reason === 'not_a_callback') throw error;
-        settle.reject(asLoginError(error, 'authorization_failed', 'The pasted URL could not be read'));
-        return result;
-      }
-      await complete(code).catch(() => undefined);
-      return result;
-    },
+    submitCallbackUrl: (text) => run.submitPasted(text, result),
     cancel,
   };
 }

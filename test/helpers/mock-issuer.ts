@@ -20,7 +20,7 @@ export interface IssuedLoginTokens {
   refresh_token: string;
   id_token: string;
   token_type: 'Bearer';
-  expires_in: number;
+  expires_in?: number;
 }
 
 /** How the device-code endpoints behave. */
@@ -44,6 +44,8 @@ export interface MockIssuer {
   /** When set, the authorize redirect carries this state instead of the one it received (a stale or forged callback). */
   forgedState: string | undefined;
   device: MockDeviceBehaviour;
+  /** The `expires_in` of token answers (seconds); undefined leaves it out, so only the access-token `exp` tells. */
+  expiresIn: number | undefined;
   /** Every authorize query, as received (raw query string, to check order and encoding). */
   authorizeQueries: string[];
   codeExchanges: CodeExchangeCall[];
@@ -96,6 +98,7 @@ export async function startMockIssuer(options: { clock?: { now(): number }; iden
     consent: 'grant',
     forgedState: undefined,
     device: { mode: 'enabled', pendingPolls: 2, interval: '5' },
+    expiresIn: 864_000,
     authorizeQueries: [],
     codeExchanges: [],
     issued: [],
@@ -140,7 +143,7 @@ export async function startMockIssuer(options: { clock?: { now(): number }; iden
       refresh_token: fakeRefreshToken(),
       id_token: fakeIdToken({ nowMs, issuer: issuer.url, clientId: MOCK_ISSUER_CLIENT_ID, identity }),
       token_type: 'Bearer',
-      expires_in: 864_000,
+      ...(issuer.expiresIn !== undefined ? { expires_in: issuer.expiresIn } : {}),
     };
     issuer.issued.push(tokens);
     return tokens;

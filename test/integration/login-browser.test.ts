@@ -128,6 +128,17 @@ describe('proxycast login (browser)', () => {
     expect(second.note).toBe('kept');
   });
 
+  it('takes expires_at from expires_in, else from the access-token exp', async () => {
+    issuer.expiresIn = 3600;
+    expect((await browserLogin()).code).toBe(0);
+    expect(readLogin('alice@example.test.json').expires_at).toBe(new Date(clock.now() + 3_600_000).toISOString());
+
+    issuer.expiresIn = undefined;
+    expect((await browserLogin()).code).toBe(0);
+    // fake-jwt's access tokens live 10 days from their iat.
+    expect(readLogin('alice@example.test.json').expires_at).toBe(new Date(clock.now() + 10 * 24 * 3_600_000).toISOString());
+  });
+
   it('--id NAME stores the name as the credential id in the file and prints it', async () => {
     const result = await browserLogin({ id: 'work-account' });
 
