@@ -18,6 +18,8 @@ export interface RefreshedTokens {
   idToken?: string | undefined;
   /** ms since the epoch: from expires_in and the access-token JWT exp (the earlier one when both are there). */
   expiresAt?: number | undefined;
+  /** Set when openid-client rejected a 2xx answer and the tokens were read from the raw body instead. */
+  warning?: string | undefined;
 }
 
 /** A failed refresh: `permanent` means never present this refresh token again; `transient` means try later. */
@@ -39,9 +41,11 @@ export interface RefreshRequest {
   issuer: string;
   refreshToken: string;
   dispatcher: Dispatcher;
-  /** The injected clock's now (ms), used to turn expires_in into expires_at. */
+  /** The injected clock's now (ms): turns expires_in into expires_at and is openid-client's clock for id_token checks. */
   now: number;
   timeoutMs?: number;
+  /** Extra request headers (the Codex originator and User-Agent). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 interface CapturedExchange {
@@ -86,6 +90,12 @@ function describePermanent(code: string | undefined, status: number): string {
   }
 }
 
+/** An error's message with its cause's (openid-client wraps the useful one). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error ?? 'unknown error');
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}
+
 function safeJson(text: string | undefined): unknown {
   if (!text) return undefined;
   try {
@@ -99,17 +109,18 @@ function safeJson(text: string | undefined): unknown {
  * openid-client's customFetch, sent through our undici dispatcher, with a timeout; it keeps the raw status and body
  * so that a 2xx answer is never lost to openid-client's stricter response checks (the refresh token is spent by then).
  */
-function capturingFetch(dispatcher: Dispatcher, exchange: CapturedExchange, timeoutMs: number): oidc.CustomFetch {
+function capturingFetch(request: RefreshRequest, exchange: CapturedExchange): oidc.CustomFetch {
+  const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return async (url, options) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const response = await undiciFetch(url, {
       method: options.method,
-      headers: options.headers,
+      headers: { ...options.headers, ...request.headers },
       body: options.body as string | URLSearchParams | Uint8Array | null | undefined,
       redirect: 'manual',
       signal,
-      dispatcher,
+      dispatcher: request.dispatcher,
     });
     const text = await response.text();
     exchange.status = response.status;
@@ -120,11 +131,15 @@ function capturingFetch(dispatcher: Dispatcher, exchange: CapturedExchange, time
   };
 }
 
-/** A hand-built openid-client Configuration for the Codex token endpoint: no discovery, a public client. */
-function tokenEndpointConfig(issuer: string, fetchFn: oidc.CustomFetch): oidc.Configuration {
+/**
+ * A hand-built openid-client Configuration for the Codex token endpoint: no discovery, a public client, and a clock
+ * skew so its id_token time checks use the injected clock.
+ */
+function tokenEndpointConfig(issuer: string, now: number, fetchFn: oidc.CustomFetch): oidc.Configuration {
   const base = issuer.replace(/\/+$/, '');
   const server: oidc.ServerMetadata = { issuer: base, token_endpoint: `${base}/oauth/token` };
-  const config = new oidc.Configuration(server, CODEX_CLIENT_ID, undefined, oidc.None());
+  const metadata: Partial<oidc.ClientMetadata> = { token_endpoint_auth_method: 'none', [oidc.clockSkew]: Math.round((now - Date.now()) / 1000) };
+  const config = new oidc.Configuration(server, CODEX_CLIENT_ID, metadata, oidc.None());
   if (new URL(base).protocol === 'http:') oidc.allowInsecureRequests(config);
   config[oidc.customFetch] = fetchFn;
   return config;
@@ -157,7 +172,7 @@ function tokensFromBody(body: unknown, presented: string, now: number): Refreshe
  */
 export async function refreshAccessToken(request: RefreshRequest): Promise<RefreshedTokens> {
   const exchange: CapturedExchange = {};
-  const config = tokenEndpointConfig(request.issuer, capturingFetch(request.dispatcher, exchange, request.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+  const config = tokenEndpointConfig(request.issuer, request.now, capturingFetch(request, exchange));
   let checked: unknown;
   let checkError: unknown;
   try {
@@ -165,14 +180,12 @@ export async function refreshAccessToken(request: RefreshRequest): Promise<Refre
   } catch (error) {
     checkError = error;
   }
-  if (exchange.status === undefined) {
-    const cause = checkError instanceof Error ? (checkError.cause instanceof Error ? checkError.cause.message : checkError.message) : 'unknown error';
-    throw new RefreshError('transient', `the token endpoint could not be reached (${cause})`);
-  }
+  if (exchange.status === undefined) throw new RefreshError('transient', `the token endpoint could not be reached (${describeError(checkError)})`);
   if (exchange.status < 200 || exchange.status > 299) throw classifyRefreshFailure(exchange.status, exchange.text ?? '');
   // A 2xx spent the old refresh token: take the tokens even when openid-client's checks (token_type, id_token
   // claims against the wall clock) rejected the answer.
   const tokens = tokensFromBody(checked ?? safeJson(exchange.text), request.refreshToken, request.now);
   if (!tokens) throw new RefreshError('transient', `the token endpoint answered HTTP ${exchange.status} without an access_token`, exchange.status);
+  if (checkError) tokens.warning = `openid-client rejected the answer (${describeError(checkError)}); used its raw tokens`;
   return tokens;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Clock } from '../deps.js';
 import { ProxyError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { CODEX_ORIGINATOR, codexUserAgent } from '../proxy/codex-headers.js';
 import { maskSecret, scrubSecrets } from '../redact.js';
 import { BackgroundTimer, type TimerApi } from './background-timer.js';
 import type { Credential } from './credential.js';
@@ -190,14 +191,18 @@ export class TokenManager {
     return this.settle(credential, held, outcome, options);
   }
 
-  private callTokenEndpoint(credential: Credential, refreshToken: string): Promise<RefreshedTokens> {
+  private async callTokenEndpoint(credential: Credential, refreshToken: string): Promise<RefreshedTokens> {
+    const codex = this.options.getConfig().codex;
     this.options.logger.info({ credential: credential.id, presented: maskSecret(refreshToken) }, 'refreshing the access token');
-    return refreshAccessToken({
-      issuer: this.options.getConfig().codex.oauth_issuer,
+    const tokens = await refreshAccessToken({
+      issuer: codex.oauth_issuer,
       refreshToken,
       dispatcher: this.options.dispatcherFor(credential),
       now: this.options.clock.now(),
+      headers: { originator: CODEX_ORIGINATOR, 'user-agent': codexUserAgent(codex.client_version) },
     });
+    if (tokens.warning) this.options.logger.warn({ credential: credential.id, why: scrubSecrets(tokens.warning) }, 'token answer failed openid-client checks; its tokens were kept');
+    return tokens;
   }
 
   private settle(credential: Credential, held: OAuthSecret, outcome: SyncOutcome, options: AccessTokenOptions): OAuthSecret {

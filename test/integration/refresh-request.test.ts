@@ -64,12 +64,22 @@ describe('one refresh call to <issuer>/oauth/token', () => {
     expect(tokens.expiresAt).toBe(Math.min(now + 10 * 24 * 3600 * 1000, (decodeJwtClaims(tokens.accessToken)?.exp as number) * 1000));
   });
 
+  it('checks the id_token against the injected clock, not the wall clock', async () => {
+    now = Date.now() + 30 * 24 * 3600 * 1000;
+    const login = mock.issueTokens();
+    const tokens = await refreshAccessToken({ issuer: mock.issuer, refreshToken: login.refresh_token, dispatcher: agent, now, headers: { originator: 'codex_cli_rs' } });
+    expect(tokens.warning).toBeUndefined();
+    expect(tokens.idToken).toBeDefined();
+    expect(mock.calls[0]?.headers.originator).toBe('codex_cli_rs');
+  });
+
   it('takes the tokens from a bare {access_token, refresh_token} answer that openid-client alone would reject', async () => {
     mock.setSuccessShape('minimal');
     const login = mock.issueTokens();
     const tokens = await refreshAccessToken({ issuer: mock.issuer, refreshToken: login.refresh_token, dispatcher: agent, now });
     expect(tokens.accessToken.split('.')).toHaveLength(3);
     expect(tokens.idToken).toBeUndefined();
+    expect(tokens.warning).toMatch(/token_type/);
     expect(tokens.expiresAt).toBe((decodeJwtClaims(tokens.accessToken)?.exp as number) * 1000);
   });
 

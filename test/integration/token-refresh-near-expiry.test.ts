@@ -28,6 +28,8 @@ describe('refresh before expiry', () => {
     rig.clock.advance(2 * 60_000);
     const refreshed = await manager.getAccessToken(credential);
     expect(rig.mock.refreshCalls).toBe(1);
+    expect(rig.mock.calls[0]?.headers.originator).toBe('codex_cli_rs');
+    expect(rig.mock.calls[0]?.headers['user-agent']).toMatch(/^codex_cli_rs\/\S+ .*proxycast$/);
     expect(refreshed.accessToken).not.toBe(login.access_token);
     expect(refreshed.expiresAt).toBeGreaterThan(rig.clock.now() + TEN_DAYS_MS - 60_000);
     expect(credential.state).toBe('active');
