@@ -23,6 +23,27 @@ export function issuerEndpoint(issuer: string, path: string): string {
   return `${issuer.replace(/\/+$/, '')}${path}`;
 }
 
+/** True for a plain-http issuer on a loopback host: the tests' mock issuer, the only http issuer a login accepts. */
+export function isLoopbackHttpIssuer(issuer: string): boolean {
+  try {
+    const url = new URL(issuer);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** Why a login must not talk to `issuer` (codes and tokens would cross the network in clear), or undefined. */
+export function issuerProblem(issuer: string): string | undefined {
+  if (isLoopbackHttpIssuer(issuer)) return undefined;
+  try {
+    if (new URL(issuer).protocol === 'https:') return undefined;
+  } catch {
+    return `codex.oauth_issuer "${issuer}" is not a URL`;
+  }
+  return `codex.oauth_issuer "${issuer}" must be an https URL (plain http is accepted only on a loopback host)`;
+}
+
 /** The redirect URI registered for a callback port: always `localhost`, while the server binds 127.0.0.1. */
 export function callbackRedirectUri(port: number): string {
   return `http://localhost:${port}/auth/callback`;

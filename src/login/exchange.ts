@@ -4,7 +4,7 @@ import { chatGptIdentity, jwtExpiryMs } from '../credentials/jwt.js';
 import type { OAuthSecret } from '../credentials/types.js';
 import type { Clock } from '../deps.js';
 import { scrubSecrets } from '../redact.js';
-import { CODEX_CLIENT_ID, CODEX_ORIGINATOR, issuerEndpoint } from './constants.js';
+import { CODEX_CLIENT_ID, CODEX_ORIGINATOR, isLoopbackHttpIssuer, issuerEndpoint } from './constants.js';
 import { LoginError } from './login-error.js';
 
 /** One authorization code to trade for tokens at `<issuer>/oauth/token`. */
@@ -16,10 +16,6 @@ export interface CodeExchangeInput {
   codeVerifier: string;
   dispatcher: Dispatcher;
   clock: Clock;
-}
-
-function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
 /**
@@ -45,7 +41,7 @@ function issuerConfiguration(issuer: string, dispatcher: Dispatcher, clock: Cloc
     return response as unknown as Response;
   };
   // Only the loopback mock issuer of the tests is plain http; a real issuer must be https.
-  if (isLoopbackHttp(new URL(issuerUrl))) oidc.allowInsecureRequests(configuration);
+  if (isLoopbackHttpIssuer(issuerUrl)) oidc.allowInsecureRequests(configuration);
   return configuration;
 }
 
@@ -60,7 +56,7 @@ async function describeExchangeFailure(error: unknown): Promise<string> {
     return `HTTP ${response.status}${body ? `: ${body.slice(0, 300)}` : ''}`;
   }
   const detail = error instanceof Error ? error.message : String(error);
-  const causeDetail = cause instanceof Error ? ` (${cause.message})` : '';
+  const causeDetail = cause instanceof Error && cause.message !== detail ? ` (${cause.message})` : '';
   return `${detail}${causeDetail}`;
 }
 

@@ -5,7 +5,7 @@ import type { OAuthSecret } from '../credentials/types.js';
 import type { Clock, Deps } from '../deps.js';
 import { buildAuthorizeUrl } from './authorize-url.js';
 import { startCallbackServer } from './callback-server.js';
-import { callbackPortsFor, issuerEndpoint } from './constants.js';
+import { callbackPortsFor, issuerEndpoint, issuerProblem } from './constants.js';
 import { realSleep, requestDeviceCode, waitForDeviceAuthorization, type Sleep } from './device-code.js';
 import { exchangeAuthorizationCode } from './exchange.js';
 import { asLoginError, LoginError } from './login-error.js';
@@ -46,8 +46,9 @@ export function callbackPortsOfConfig(config: Config): number[] {
   return callbackPortsFor(config.codex.oauth_callback_port);
 }
 
-function checkCredentialName(context: LoginContext): void {
-  const problem = context.credentialName ? credentialNameProblem(context.credentialName) : undefined;
+/** Refuses a bad `--id` or a non-https issuer before anything is opened or sent. */
+function checkLoginOptions(context: LoginContext): void {
+  const problem = (context.credentialName ? credentialNameProblem(context.credentialName) : undefined) ?? issuerProblem(context.issuer);
   if (problem) throw new LoginError('invalid_option', problem);
 }
 
@@ -156,7 +157,7 @@ class BrowserLoginRun {
  * open. The callback, a pasted URL, a timeout, `/cancel`, `cancel()` or the signal ends it, whichever comes first.
  */
 export async function startBrowserLogin(options: BrowserLoginOptions): Promise<BrowserLogin> {
-  checkCredentialName(options);
+  checkLoginOptions(options);
   const run = new BrowserLoginRun(options);
   const server = await startCallbackServer({
     ports: options.callbackPorts,
@@ -211,7 +212,7 @@ export interface DeviceLogin {
  * background and exchanges the approved code with the issuer's verifier and `<issuer>/deviceauth/callback`.
  */
 export async function startDeviceLogin(options: DeviceLoginOptions): Promise<DeviceLogin> {
-  checkCredentialName(options);
+  checkLoginOptions(options);
   const deviceCode = await requestDeviceCode(options, options.lifetimeMs);
   const abort = new AbortController();
   const cancel = (): void => abort.abort();

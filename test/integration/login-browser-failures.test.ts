@@ -116,6 +116,15 @@ describe('proxycast login (browser) failures: a clear message, exit 1, no file, 
     expect(await canBind(ports[0])).toBe(true);
   });
 
+  it('a bad --id is refused with exit 2 before any port is bound or request sent', async () => {
+    const run = startLoginCommand({ config: loginConfig(issuer), deps }, { id: '../evil', callbackPorts: ports, openBrowser: () => true });
+
+    expect(await run.exitCode).toBe(2);
+    expect(run.stderr()).toContain('"../evil" cannot be a credential id');
+    expect(run.stdout()).toBe('');
+    expect(issuer.authorizeQueries).toHaveLength(0);
+  });
+
   it('a token endpoint that refuses the code is reported with its OAuth error', async () => {
     const login = await startBrowserLogin({
       issuer: issuer.url,

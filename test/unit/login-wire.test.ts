@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildAuthorizeUrl } from '../../src/login/authorize-url.js';
-import { callbackPortsFor } from '../../src/login/constants.js';
+import { callbackPortsFor, issuerProblem } from '../../src/login/constants.js';
 import { LoginError } from '../../src/login/login-error.js';
 import { authorizationCodeFromPastedUrl } from '../../src/login/paste-callback.js';
 import { createOAuthState, createPkceCodes, pkceChallengeFor } from '../../src/login/pkce.js';
@@ -42,6 +42,12 @@ describe('authorize URL (codex-protocol.md 3.2)', () => {
         '&code_challenge=CH&code_challenge_method=S256&id_token_add_organizations=true&codex_cli_simplified_flow=true' +
         '&state=ST&originator=codex_cli_rs',
     );
+  });
+
+  it('accepts an https issuer and a loopback http mock, nothing else', () => {
+    expect(issuerProblem('https://auth.openai.com')).toBeUndefined();
+    expect(issuerProblem('http://127.0.0.1:4000')).toBeUndefined();
+    expect(issuerProblem('http://auth.example.test')).toContain('must be an https URL');
   });
 
   it('pairs the configured callback port with the other registered one', () => {
