@@ -1,0 +1,317 @@
+/**
+ * Chat Completions request → ChatGPT Codex Responses request (codex-protocol.md 8.1), as a pure function.
+ * The body is built from a whitelist: a key reaches the backend only if this file writes it, so a parameter the
+ * backend rejects (5.4) can never leak through. Everything dropped is reported in `warnings`.
+ */
+import { createHash } from 'node:crypto';
+import { ProxyError } from '../errors.js';
+import type { ChatAssistantMessage, ChatCompletionRequest, ChatContent, ChatMessage, ChatTool, ChatToolMessage } from '../wire/chat.js';
+import {
+  isReasoningEffort,
+  REASONING_EFFORTS,
+  type ReasoningEffort,
+  type ResponsesContentPart,
+  type ResponsesFunctionCallOutputItem,
+  type ResponsesFunctionTool,
+  type ResponsesInputItem,
+  type ResponsesRequestBody,
+  type ResponsesToolChoice,
+} from '../wire/responses.js';
+
+/** Parameters the ChatGPT backend answers 400 "Unsupported parameter" to, or that make no sense there (5.4). */
+export const REJECTED_PARAMETERS = [
+  'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'temperature', 'top_p', 'presence_penalty',
+  'frequency_penalty', 'seed', 'stream_options', 'user', 'metadata', 'logprobs', 'top_logprobs', 'logit_bias', 'stop',
+  'truncation', 'previous_response_id', 'prompt_cache_retention', 'safety_identifier', 'store', 'background',
+] as const;
+
+/** The text a synthetic tool result carries when the history has a call without a result. */
+export const MISSING_TOOL_RESULT_TEXT = '(no result was recorded)';
+
+const HANDLED_KEYS = new Set([
+  'model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning_effort',
+  'reasoning', 'response_format', 'verbosity', 'n', 'prompt_cache_key', 'service_tier',
+]);
+const EFFORT_SUFFIX = new RegExp(`^(.+?)(?:[-_:](${REASONING_EFFORTS.join('|')})|\\((${REASONING_EFFORTS.join('|')})\\))$`, 'i');
+
+/** Splits an effort suffix off a model name: `gpt-5.5-high`, `gpt-5.5_high`, `gpt-5.5:high`, `gpt-5.5(high)` → gpt-5.5 + high. */
+export function splitEffortSuffix(model: string): { model: string; effort?: ReasoningEffort } {
+  const match = EFFORT_SUFFIX.exec(model.trim());
+  const effort = (match?.[2] ?? match?.[3])?.toLowerCase();
+  return match?.[1] && isReasoningEffort(effort) ? { model: match[1], effort } : { model };
+}
+
+/** A stable UUID-shaped key from the instructions and the first user message, so all turns of one chat share it. */
+export function deriveConversationKey(instructions: string, firstUserMessage: string): string {
+  const hex = createHash('sha256').update(`${instructions}\u0000${firstUserMessage}`).digest('hex');
+  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The conversation key of a Chat request (its `prompt_cache_key`, else derived); the pool uses it for sticky sessions. */
+export function chatConversationKey(request: ChatCompletionRequest): string {
+  if (request.prompt_cache_key) return request.prompt_cache_key;
+  const firstUser = request.messages.find((message) => message.role === 'user');
+  return deriveConversationKey(collectInstructions(request.messages), firstUser ? contentFingerprint(firstUser.content) : '');
+}
+
+function collectInstructions(messages: ChatMessage[]): string {
+  const texts: string[] = [];
+  messages.forEach((message, index) => {
+    if (message.role === 'system' || message.role === 'developer') texts.push(plainText(message.content, `messages[${index}].content`));
+  });
+  return texts.filter((text) => text.length > 0).join('\n\n');
+}
+
+function contentFingerprint(content: ChatContent): string {
+  if (typeof content === 'string') return content;
+  return content.map((part) => part.text ?? (typeof part.image_url === 'string' ? part.image_url : (part.image_url?.url ?? ''))).join('\n');
+}
+
+const TEXT_PART_TYPES = new Set(['text', 'input_text', 'output_text', 'refusal']);
+
+/** Text of a content that may hold only text parts (system, developer, assistant). */
+function plainText(content: ChatContent | null | undefined, param: string): string {
+  if (content === null || content === undefined || typeof content === 'string') return content ?? '';
+  return content
+    .map((part, index) => {
+      const text = part.text ?? part.refusal;
+      if (TEXT_PART_TYPES.has(part.type) && typeof text === 'string') return text;
+      throw ProxyError.invalidRequest(`Only text parts are allowed here, not '${part.type}'.`, `${param}[${index}].type`);
+    })
+    .join('');
+}
+
+function userContent(content: ChatContent, param: string): ResponsesContentPart[] {
+  if (typeof content === 'string') return [{ type: 'input_text', text: content }];
+  return content.map((part, index): ResponsesContentPart => {
+    const at = `${param}[${index}]`;
+    if (part.type === 'text' || part.type === 'input_text') {
+      if (typeof part.text !== 'string') throw ProxyError.invalidRequest('A text part needs a string `text`.', `${at}.text`);
+      return { type: 'input_text', text: part.text };
+    }
+    if (part.type === 'image_url') {
+      const url = typeof part.image_url === 'string' ? part.image_url : part.image_url?.url;
+      if (!url) throw ProxyError.invalidRequest('An image_url part needs `image_url` (a URL or data URL).', `${at}.image_url`);
+      const detail = typeof part.image_url === 'object' ? part.image_url.detail : undefined;
+      return { type: 'input_image', image_url: url, ...(detail ? { detail } : {}) };
+    }
+    if (part.type === 'file' && (part.file?.file_data || part.file?.file_id)) {
+      const { file_data, file_id, filename } = part.file;
+      return { type: 'input_file', ...(file_data ? { file_data } : {}), ...(file_id ? { file_id } : {}), ...(filename ? { filename } : {}) };
+    }
+    throw ProxyError.invalidRequest(`Content part type '${part.type}' is not supported; send text, image_url or file parts.`, `${at}.type`);
+  });
+}
+
+interface RecordedCall { clientId: string; callId: string; messageIndex: number; answered: boolean }
+interface Conversion { input: ResponsesInputItem[]; calls: RecordedCall[]; usedIds: Set<string>; warnings: string[] }
+
+function stableCallId(messageIndex: number, callIndex: number, name: string): string {
+  return `call_${createHash('sha256').update(`${messageIndex}:${callIndex}:${name}`).digest('hex').slice(0, 24)}`;
+}
+
+function addAssistant(message: ChatAssistantMessage, index: number, state: Conversion): void {
+  const text = plainText(message.content?.length ? message.content : (message.refusal ?? ''), `messages[${index}].content`);
+  if (text.length > 0) state.input.push({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] });
+  (message.tool_calls ?? []).forEach((call, callIndex) => {
+    if (call.type !== undefined && call.type !== 'function') {
+      throw ProxyError.invalidRequest(`Tool call type '${call.type}' is not supported.`, `messages[${index}].tool_calls[${callIndex}].type`);
+    }
+    const clientId = (call.id ?? '').trim();
+    let callId = clientId || stableCallId(index, callIndex, call.function.name);
+    // Some clients reuse ids such as "call_0" in every turn; each upstream call id must be unique.
+    for (let n = 2; state.usedIds.has(callId); n += 1) callId = `${clientId || 'call'}_${n}`;
+    state.usedIds.add(callId);
+    state.calls.push({ clientId, callId, messageIndex: index, answered: false });
+    const raw = call.function.arguments;
+    const args = typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '';
+    state.input.push({ type: 'function_call', call_id: callId, name: call.function.name, arguments: args.trim() ? args : '{}' });
+  });
+}
+
+/** The call a tool message answers: the first waiting call with its id in the latest turn that has one. */
+function findWaitingCall(calls: RecordedCall[], clientId: string): RecordedCall | undefined {
+  const waiting = calls.filter((call) => !call.answered && (clientId === '' || call.clientId === clientId));
+  const latestTurn = waiting.at(-1)?.messageIndex;
+  return waiting.find((call) => call.messageIndex === latestTurn);
+}
+
+/** A tool result: text stays a string; content with images becomes input_text / input_image parts. */
+function toolOutput(content: ChatContent, param: string): ResponsesFunctionCallOutputItem['output'] {
+  if (typeof content === 'string') return content;
+  if (content.every((part) => part.type !== 'image_url')) return content.map((part) => part.text ?? '').join('');
+  return userContent(content, param).filter((part) => part.type === 'input_text' || part.type === 'input_image');
+}
+
+/*
+ * Tool-result pairing (the backend 400s on any orphan, 5.4). Our choices:
+ * - a tool message naming a call id that no earlier assistant message made is REFUSED (400, param
+ *   `messages[i].tool_call_id`): we cannot tell what it answers, and guessing would feed the model a wrong result;
+ * - a tool message without an id answers the first waiting call of the latest turn (clients that drop ids send the
+ *   results in call order); a warning says so;
+ * - an assistant call that never got a result (typically a run the user interrupted) gets a synthetic result
+ *   MISSING_TOOL_RESULT_TEXT after its turn's results, see insertMissingToolOutputs; refusing would make the whole
+ *   conversation unusable, and the text tells the model plainly that no result exists.
+ */
+function addToolResult(message: ChatToolMessage, index: number, state: Conversion): void {
+  const clientId = (message.tool_call_id ?? '').trim();
+  const call = findWaitingCall(state.calls, clientId);
+  if (!call) {
+    const param = `messages[${index}].tool_call_id`;
+    if (clientId === '') throw ProxyError.invalidRequest('This tool message has no tool_call_id and no assistant tool call is waiting for a result.', param);
+    const known = state.calls.some((recorded) => recorded.clientId === clientId);
+    const why = known ? 'already has a result earlier in the conversation' : 'matches no tool call of an earlier assistant message';
+    throw ProxyError.invalidRequest(`The tool_call_id '${clientId}' ${why}; every tool message must answer one assistant tool call.`, param);
+  }
+  if (clientId === '') state.warnings.push(`messages[${index}] had no tool_call_id; paired with call ${call.callId}`);
+  call.answered = true;
+  state.input.push({ type: 'function_call_output', call_id: call.callId, output: toolOutput(message.content, `messages[${index}].content`) });
+}
+
+function isCallItem(item: ResponsesInputItem | undefined): boolean {
+  return item?.type === 'function_call' || item?.type === 'function_call_output';
+}
+
+/** Adds a synthetic result after each block of calls and results for every call that has no result anywhere. */
+export function insertMissingToolOutputs(items: ResponsesInputItem[]): { input: ResponsesInputItem[]; repairedCallIds: string[] } {
+  const answered = new Set(items.flatMap((item) => (item.type === 'function_call_output' && typeof item.call_id === 'string' ? [item.call_id] : [])));
+  const input: ResponsesInputItem[] = [];
+  const repairedCallIds: string[] = [];
+  let waiting: string[] = [];
+  items.forEach((item, index) => {
+    input.push(item);
+    if (item.type === 'function_call' && typeof item.call_id === 'string' && !answered.has(item.call_id)) waiting.push(item.call_id);
+    if (isCallItem(item) && !isCallItem(items[index + 1])) {
+      for (const callId of waiting) input.push({ type: 'function_call_output', call_id: callId, output: MISSING_TOOL_RESULT_TEXT });
+      repairedCallIds.push(...waiting);
+      waiting = [];
+    }
+  });
+  return { input, repairedCallIds };
+}
+
+function convertMessages(messages: ChatMessage[], warnings: string[]): ResponsesInputItem[] {
+  const state: Conversion = { input: [], calls: [], usedIds: new Set(), warnings };
+  messages.forEach((message, index) => {
+    if (message.role === 'user') state.input.push({ type: 'message', role: 'user', content: userContent(message.content, `messages[${index}].content`) });
+    else if (message.role === 'assistant') addAssistant(message, index, state);
+    else if (message.role === 'tool') addToolResult(message, index, state);
+    else if (message.role === 'function') {
+      throw ProxyError.invalidRequest("Role 'function' (the deprecated functions API) is not supported; use tools and role 'tool'.", `messages[${index}].role`);
+    }
+  });
+  const { input, repairedCallIds } = insertMissingToolOutputs(state.input);
+  for (const callId of repairedCallIds) warnings.push(`tool call ${callId} had no result; sent "${MISSING_TOOL_RESULT_TEXT}"`);
+  return input;
+}
+
+function convertTool(tool: ChatTool, index: number): ResponsesFunctionTool {
+  if (tool.type !== 'function') throw ProxyError.invalidRequest(`Only function tools are supported, not '${tool.type}'.`, `tools[${index}].type`);
+  const definition = tool.function ?? tool;
+  if (!definition.name) throw ProxyError.invalidRequest('A function tool needs a name.', `tools[${index}].function.name`);
+  return {
+    type: 'function',
+    name: definition.name,
+    ...(definition.description ? { description: definition.description } : {}),
+    parameters: definition.parameters ?? { type: 'object', properties: {} },
+    // Chat Completions defaults `strict` to false while the Responses API defaults it to true: keep Chat's meaning.
+    strict: definition.strict ?? false,
+  };
+}
+
+function convertToolChoice(choice: ChatCompletionRequest['tool_choice'], tools: ResponsesFunctionTool[]): ResponsesToolChoice | undefined {
+  if (choice === null || choice === undefined) return undefined;
+  if (typeof choice === 'string') {
+    if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
+    throw ProxyError.invalidRequest(`tool_choice '${choice}' is not one of auto, none, required.`, 'tool_choice');
+  }
+  const name = choice.function?.name ?? (typeof choice.name === 'string' ? choice.name : undefined);
+  if (choice.type !== 'function' || !name) throw ProxyError.invalidRequest('tool_choice must be a string or {type:"function",function:{name}}.', 'tool_choice');
+  if (!tools.some((tool) => tool.name === name)) throw ProxyError.invalidRequest(`tool_choice names '${name}', which is not in tools.`, 'tool_choice');
+  return { type: 'function', name };
+}
+
+function convertReasoning(request: ChatCompletionRequest, suffixEffort: ReasoningEffort | undefined): ResponsesRequestBody['reasoning'] {
+  // An explicit field beats the model-name suffix: it is the more specific, per-request choice.
+  const effort = request.reasoning?.effort ?? request.reasoning_effort ?? suffixEffort;
+  if (effort !== undefined && effort !== null && !isReasoningEffort(effort)) {
+    const param = request.reasoning?.effort ? 'reasoning.effort' : 'reasoning_effort';
+    throw ProxyError.invalidRequest(`Reasoning effort '${effort}' is not one of ${REASONING_EFFORTS.join(', ')}.`, param);
+  }
+  const summary = request.reasoning?.summary ?? 'auto';
+  if (!['auto', 'concise', 'detailed', 'none'].includes(summary)) {
+    throw ProxyError.invalidRequest(`reasoning.summary '${summary}' is not one of auto, concise, detailed, none.`, 'reasoning.summary');
+  }
+  const withSummary = summary !== 'none' && effort !== 'none' ? { summary } : {};
+  return { ...(effort ? { effort } : {}), ...withSummary };
+}
+
+function convertText(request: ChatCompletionRequest): ResponsesRequestBody['text'] {
+  const format = request.response_format;
+  const verbosity = request.verbosity ?? undefined;
+  if (verbosity !== undefined && !['low', 'medium', 'high'].includes(verbosity)) {
+    throw ProxyError.invalidRequest(`verbosity '${verbosity}' is not one of low, medium, high.`, 'verbosity');
+  }
+  const text: NonNullable<ResponsesRequestBody['text']> = verbosity ? { verbosity } : {};
+  if (format?.type === 'json_schema') {
+    const spec = format.json_schema;
+    if (!spec?.schema) throw ProxyError.invalidRequest('response_format json_schema needs json_schema.schema.', 'response_format.json_schema.schema');
+    const description = spec.description ? { description: spec.description } : {};
+    text.format = { type: 'json_schema', name: spec.name ?? 'response', schema: spec.schema, strict: spec.strict ?? false, ...description };
+  } else if (format?.type === 'json_object') text.format = { type: 'json_object' };
+  else if (format && format.type !== 'text') {
+    throw ProxyError.invalidRequest(`response_format type '${format.type}' is not one of text, json_object, json_schema.`, 'response_format.type');
+  }
+  return Object.keys(text).length > 0 ? text : undefined;
+}
+
+function droppedKeyWarnings(request: ChatCompletionRequest): string[] {
+  const rejected = new Set<string>(REJECTED_PARAMETERS);
+  return Object.entries(request).flatMap(([key, value]) => {
+    if (HANDLED_KEYS.has(key) || value === null || value === undefined) return [];
+    return [rejected.has(key) ? `dropped '${key}': the ChatGPT Codex backend rejects it` : `dropped unknown parameter '${key}'`];
+  });
+}
+
+export interface ChatToResponsesInput {
+  request: ChatCompletionRequest;
+  /** The slug the router chose; sent verbatim. A model-name effort suffix is read from request.model when they differ. */
+  upstreamModel: string;
+  /** Overrides the client's prompt_cache_key and the derived key. */
+  promptCacheKey?: string;
+}
+
+/** Translates a validated Chat Completions request into the Responses body for the ChatGPT Codex backend. */
+export function chatToResponsesRequest(options: ChatToResponsesInput): { request: ResponsesRequestBody; warnings: string[]; promptCacheKey: string } {
+  const { request, upstreamModel } = options;
+  if (request.n !== null && request.n !== undefined && request.n !== 1) {
+    throw ProxyError.unsupportedParameter('n', 'the ChatGPT Codex backend returns one choice per request; send n=1 or leave it out.');
+  }
+  const warnings = droppedKeyWarnings(request);
+  const instructions = collectInstructions(request.messages);
+  const input = convertMessages(request.messages, warnings);
+  const tools = (request.tools ?? []).map(convertTool);
+  const toolChoice = convertToolChoice(request.tool_choice, tools);
+  if (tools.length === 0 && (request.tool_choice || request.parallel_tool_calls !== undefined && request.parallel_tool_calls !== null)) {
+    warnings.push('dropped tool_choice / parallel_tool_calls: the request has no tools');
+  }
+  const suffixEffort = upstreamModel !== request.model ? splitEffortSuffix(request.model).effort : undefined;
+  const text = convertText(request);
+  if (request.service_tier && request.service_tier !== 'priority') warnings.push(`dropped service_tier '${request.service_tier}': only 'priority' is sent`);
+  const promptCacheKey = options.promptCacheKey ?? chatConversationKey(request);
+  const body: ResponsesRequestBody = {
+    model: upstreamModel,
+    instructions,
+    input,
+    ...(tools.length > 0 ? { tools, parallel_tool_calls: request.parallel_tool_calls ?? true, ...(toolChoice ? { tool_choice: toolChoice } : {}) } : {}),
+    reasoning: convertReasoning(request, suffixEffort),
+    include: ['reasoning.encrypted_content'],
+    ...(text ? { text } : {}),
+    ...(request.service_tier === 'priority' ? { service_tier: 'priority' as const } : {}),
+    prompt_cache_key: promptCacheKey,
+    store: false,
+    stream: true,
+  };
+  return { request: body, warnings, promptCacheKey };
+}
