@@ -93,6 +93,7 @@ export class TokenManager {
    * and a needs_login/invalid credential becomes active again. Returns true when something was taken.
    */
   async reloadIfChanged(credential: Credential): Promise<boolean> {
+    if (credential.state === 'invalid' && !invalidBecauseOfFile(credential)) return false;
     const read = await readTokenFileSteady(credential.tokenFile);
     if (!read.ok) return false;
     const broken = credential.state === 'needs_login' || credential.state === 'invalid';
@@ -271,6 +272,14 @@ export class TokenManager {
     const state = expiry !== undefined && expiry <= now ? `the access token expired at ${new Date(expiry).toISOString()}` : 'the upstream rejected the access token';
     throw ProxyError.upstreamUnavailable(credential.id, `${state} and refreshing it failed: ${why}`);
   }
+}
+
+/**
+ * True when `invalid` came from the token file's content (readTokenFile reasons start "token file "), which a new
+ * file can fix; not when the config entry itself is wrong (e.g. a token_file outside auth_dir).
+ */
+function invalidBecauseOfFile(credential: Credential): boolean {
+  return credential.reason?.startsWith('token file ') ?? false;
 }
 
 function sameSecret(a: CredentialSecret, b: CredentialSecret): boolean {

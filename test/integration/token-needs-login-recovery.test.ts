@@ -75,3 +75,23 @@ describe('needs_login clears by itself', () => {
     expect(credential.state).toBe('active');
   });
 });
+
+describe('invalid credentials', () => {
+  it('one invalid because of its file content recovers when the file is fixed; one invalid by config does not', async () => {
+    const file = path.join(rig.dir, 'auth.json');
+    const login = rig.mock.issueTokens();
+    await writeCodexAuthJson(file, login);
+    const manager = rig.manager();
+    const badFile = await credentialFromFile(file, 'bad-file');
+    badFile.state = 'invalid';
+    badFile.reason = `token file ${file}: not valid JSON`;
+    const badConfig = await credentialFromFile(file, 'bad-config');
+    badConfig.state = 'invalid';
+    badConfig.reason = 'token_file "../x.json" points outside auth_dir';
+
+    await expect(manager.getAccessToken(badFile)).resolves.toMatchObject({ accessToken: login.access_token });
+    expect(badFile.state).toBe('active');
+    await expect(manager.getAccessToken(badConfig)).rejects.toMatchObject({ code: 'credential_needs_login' });
+    expect(badConfig.state).toBe('invalid');
+  });
+});
