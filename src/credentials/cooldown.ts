@@ -18,6 +18,7 @@ export function noteSuccess(credential: Credential, now: number): void {
   if (credential.state === 'cooldown') {
     credential.state = 'active';
     credential.cooldownUntil = undefined;
+    credential.cooldownHard = undefined;
     credential.reason = undefined;
   }
 }
@@ -43,5 +44,6 @@ export function coolDownAfter(credential: Credential, error: ProxyError, now: nu
   }
   credential.state = 'cooldown';
   credential.cooldownUntil = until;
+  credential.cooldownHard = error.code === 'usage_limit_reached' || error.retryAfterSeconds !== undefined;
   credential.reason = error.code === 'usage_limit_reached' ? `usage limit reached; resets at ${new Date(until).toISOString()}` : `${error.code}: ${error.message}`;
 }

@@ -41,6 +41,8 @@ export interface Credential {
   reason?: string | undefined;
   /** ms since the epoch; set with state cooldown. */
   cooldownUntil?: number | undefined;
+  /** True for a cooldown the upstream asked for (usage limit, Retry-After); a soft one (5xx, network) may be used as a last resort. */
+  cooldownHard?: boolean | undefined;
   stats: CredentialStats;
   /** The latest quota windows the upstream reported. */
   quota?: QuotaSnapshot | undefined;

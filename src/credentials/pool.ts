@@ -1,6 +1,7 @@
 import type { Credential } from './credential.js';
-import { chooseByStrategy, cooldownEnd, effectiveState, isUsable, usableCredentials, type Strategy } from './selection.js';
+import { chooseByStrategy, cooldownEnd, effectiveState, isUsable, lastResortCredential, usableCredentials, type Strategy } from './selection.js';
 import type { CredentialState } from './types.js';
+import { quotaExhaustedUntil } from './quota.js';
 
 /** How long a conversation stays pinned to the credential that served it, after its last turn. */
 const STICKY_TTL_MS = 60 * 60 * 1000;
@@ -13,6 +14,8 @@ interface StickyEntry {
 /** Why nothing could be picked: every usable credential is cooling down, or the pool has none usable at all. */
 export interface PoolExhaustion {
   allCoolingDown: boolean;
+  /** Every cooldown is one the upstream set (usage limit, Retry-After) or a spent quota window. */
+  allLimited: boolean;
   earliestResetMs: number | undefined;
   /** "codex-a: cooldown until …; codex-b: needs_login (…)" */
   summary: string;
@@ -66,7 +69,7 @@ export class CredentialPool {
     const filter = options.filter;
     const candidates = filter ? this.credentials.filter((credential) => filter(credential)) : this.credentials;
     const usable = usableCredentials(candidates, now, options.exclude ?? new Set());
-    if (usable.length === 0) return undefined;
+    if (usable.length === 0) return lastResortCredential(candidates, now, options.exclude ?? new Set());
     const pinned = options.stickyKey ? this.sticky.get(options.stickyKey) : undefined;
     if (pinned && now - pinned.lastSeen < STICKY_TTL_MS) {
       const credential = usable.find((candidate) => candidate.id === pinned.credentialId);
@@ -104,23 +107,27 @@ export class CredentialPool {
     const parts: string[] = [];
     let earliest: number | undefined;
     let allCoolingDown = this.credentials.length > 0;
+    let allLimited = this.credentials.length > 0;
     for (const credential of this.credentials) {
       const state = effectiveState(credential, now);
       const until = cooldownEnd(credential, now);
       if (state === 'cooldown' && until !== undefined) {
         earliest = earliest === undefined ? until : Math.min(earliest, until);
         const why = credential.state === 'cooldown' ? credential.reason : 'a quota window is at 100 %';
+        if (credential.state === 'cooldown' && !credential.cooldownHard && quotaExhaustedUntil(credential.quota, now) === undefined) allLimited = false;
         parts.push(`${credential.id}: cooldown until ${new Date(until).toISOString()}${why ? ` (${why})` : ''}`);
       } else if (exclude.has(credential.id) && isUsable(credential, now)) {
         allCoolingDown = false;
+        allLimited = false;
         parts.push(`${credential.id}: failed on this request${credential.stats.lastError ? ` (${credential.stats.lastError})` : ''}`);
       } else {
         allCoolingDown = false;
+        allLimited = false;
         parts.push(`${credential.id}: ${state}${credential.reason ? ` (${credential.reason})` : ''}`);
       }
     }
     const summary = parts.length > 0 ? parts.join('; ') : 'the credential pool is empty; run `proxycast login` or `codex login`, or add credential_pool.codex entries to config.yaml';
-    return { allCoolingDown, earliestResetMs: earliest, summary, ids: this.credentials.map((credential) => credential.id) };
+    return { allCoolingDown, allLimited, earliestResetMs: earliest, summary, ids: this.credentials.map((credential) => credential.id) };
   }
 
   private pruneSticky(now: number): void {

@@ -57,3 +57,17 @@ export function chooseByStrategy(
   }
   return best;
 }
+
+/**
+ * When nothing is usable: the credential in a soft cooldown (after a 5xx or a network error, not a limit the upstream
+ * set) whose cooldown ends first. Trying it beats refusing the request while the fault may already be over.
+ */
+export function lastResortCredential(credentials: readonly Credential[], now: number, exclude: ReadonlySet<string>): Credential | undefined {
+  let best: Credential | undefined;
+  for (const credential of credentials) {
+    if (exclude.has(credential.id) || credential.disabled || credential.state !== 'cooldown' || credential.cooldownHard) continue;
+    if (quotaExhaustedUntil(credential.quota, now) !== undefined) continue;
+    if (!best || (credential.cooldownUntil ?? 0) < (best.cooldownUntil ?? 0)) best = credential;
+  }
+  return best;
+}

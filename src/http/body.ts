@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ProxyError } from '../errors.js';
+import { chatCompletionRequestSchema, type ChatCompletionRequest } from '../wire/chat.js';
+import { responsesClientRequestSchema, type ResponsesClientRequest } from '../wire/responses.js';
 
 /** The fields every proxied endpoint reads before routing; the translators validate the rest. */
 const chatEnvelope = z.looseObject({
@@ -57,6 +59,20 @@ export function parseResponsesEnvelope(body: unknown): ResponsesEnvelope {
   const object = requireObjectBody(body);
   requireFields(object, ['model']);
   const result = responsesEnvelope.safeParse(object);
+  if (!result.success) throw envelopeError(result.error);
+  return result.data;
+}
+
+/** Validates a whole Chat Completions request (what the translator needs); 400 with `param` naming the field. */
+export function parseChatRequest(body: unknown): ChatCompletionRequest {
+  const result = chatCompletionRequestSchema.safeParse(requireObjectBody(body));
+  if (!result.success) throw envelopeError(result.error);
+  return result.data;
+}
+
+/** Validates a whole Responses request; 400 with `param` naming the field. */
+export function parseResponsesRequest(body: unknown): ResponsesClientRequest {
+  const result = responsesClientRequestSchema.safeParse(requireObjectBody(body));
   if (!result.success) throw envelopeError(result.error);
   return result.data;
 }

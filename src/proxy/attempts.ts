@@ -61,7 +61,7 @@ function exhaustedError(runtime: Runtime, failures: ProxyError[], tried: Readonl
   const [onlyFailure] = failures;
   if (failures.length === 1 && onlyFailure && runtime.pool.list().length === 1) return onlyFailure;
   const limited = failures.length > 0 && failures.every((failure) => failure.code === 'usage_limit_reached');
-  if ((limited || (failures.length === 0 && exhaustion.allCoolingDown)) && exhaustion.earliestResetMs !== undefined) {
+  if ((limited || (failures.length === 0 && exhaustion.allLimited)) && exhaustion.earliestResetMs !== undefined) {
     return ProxyError.usageLimit(exhaustion.ids, exhaustion.earliestResetMs, now);
   }
   const needsLogin = runtime.pool.list().filter((credential) => credential.state === 'needs_login');

@@ -1,5 +1,6 @@
+import crypto from 'node:crypto';
 import type { Runtime } from '../runtime.js';
-import type { ChatEnvelope } from '../http/body.js';
+import { parseChatRequest, type ChatEnvelope } from '../http/body.js';
 import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { passThroughSse } from './passthrough-stream.js';
@@ -8,6 +9,28 @@ import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
+import { chatConversationKey, chatToResponsesRequest } from '../translate/chat-to-responses.js';
+import { toChatCompletion } from '../translate/responses-to-chat.js';
+import type { ChatCompletionRequest } from '../wire/chat.js';
+import { openCodexStream } from './codex-backend.js';
+import { readAllEvents, readCodexEvents } from './codex-events.js';
+import { startChatStream } from './codex-chat-stream.js';
+import { oauthUpstreamModel } from './oauth-model.js';
+
+/** What a handler hands down with a request: the client's abort signal and the hooks that feed its log line and metrics. */
+export interface RequestTrace {
+  signal: AbortSignal;
+  onUsage: (usage: TokenUsage) => void;
+  onCredential: (credential: Credential) => void;
+  /** The client's session_id header, if any (sticky sessions and the upstream session). */
+  sessionId?: string | undefined;
+}
+
+export interface ProxiedAnswer {
+  answer: PreparedAnswer;
+  credential: Credential;
+  upstreamModel: string;
+}
 
 /** A non-stream answer is read whole (it arrives whole anyway) so its usage can be counted. */
 async function readJsonAnswer(credentialId: string, response: UpstreamResponse, onUsage: (usage: TokenUsage) => void): Promise<PreparedAnswer> {
@@ -26,30 +49,54 @@ async function readJsonAnswer(credentialId: string, response: UpstreamResponse, 
   return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
 }
 
-/** What a handler hands down with a request: the client's abort signal and the hooks that feed its log line and metrics. */
-export interface RequestTrace {
-  signal: AbortSignal;
-  onUsage: (usage: TokenUsage) => void;
-  onCredential: (credential: Credential) => void;
+/** API-key credentials: the client's body goes to `<base>/chat/completions` as is (routing keys removed). */
+async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
+  const stream = body.stream === true;
+  const response = await forwardWithApiKey(runtime, credential, '/chat/completions', passthroughBody(body, body.model), stream, trace.signal);
+  if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, trace.onUsage) };
+  return readJsonAnswer(credential.id, response, trace.onUsage);
 }
 
-export interface ProxiedAnswer {
-  answer: PreparedAnswer;
-  credential: Credential;
-  upstreamModel: string;
+/** OAuth credentials: translated to the Responses API, sent to the Codex backend, translated back. */
+async function viaCodex(runtime: Runtime, credential: Credential, request: ChatCompletionRequest, upstreamModel: string, trace: RequestTrace): Promise<PreparedAnswer> {
+  const translated = chatToResponsesRequest({ request, upstreamModel, ...(trace.sessionId && !request.prompt_cache_key ? { promptCacheKey: trace.sessionId } : {}) });
+  for (const warning of translated.warnings) runtime.deps.logger.debug({ credential: credential.id, warning }, 'request translation');
+  const response = await openCodexStream(runtime, credential, translated.request, translated.promptCacheKey, trace.signal);
+  const reader = readCodexEvents(credential.id, response);
+  const options = { model: request.model, completionId: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(runtime.deps.clock.now() / 1000), credentialId: credential.id };
+  if (request.stream === true) {
+    const frames = await startChatStream(reader, { ...options, includeUsage: request.stream_options?.include_usage === true }, trace.onUsage);
+    return { kind: 'sse', frames };
+  }
+  const completion = toChatCompletion(await readAllEvents(reader), options);
+  const usage = tokenUsageFromChat(completion.usage);
+  if (usage) trace.onUsage(usage);
+  return { kind: 'json', status: 200, contentType: 'application/json', body: JSON.stringify(completion) };
 }
 
 /** POST /v1/chat/completions: route, pick a credential, forward (translating for OAuth), fail over before output. */
 export async function proxyChatCompletions(runtime: Runtime, body: ChatEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
-  const { signal, onUsage } = trace;
   routeModel(body.model, runtime.config().routing.rules);
+  let parsed: ChatCompletionRequest | undefined;
+  const parsedRequest = () => (parsed ??= parseChatRequest(body));
   let upstreamModel = body.model;
-  const { value, credential } = await withCredentialAttempts(runtime, { signal, onCredential: trace.onCredential }, async (credential) => {
-    upstreamModel = body.model;
-    const stream = body.stream === true;
-    const response = await forwardWithApiKey(runtime, credential, '/chat/completions', passthroughBody(body, upstreamModel), stream, signal);
-    if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, onUsage) } satisfies PreparedAnswer;
-    return readJsonAnswer(credential.id, response, onUsage);
+  const stickyKey = trace.sessionId ?? (typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined);
+  const { value, credential } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey: stickyKey ?? conversationKeyOf(body) }, async (candidate) => {
+    if (candidate.kind === 'api_key') {
+      upstreamModel = body.model;
+      return viaApiKey(runtime, candidate, body, trace);
+    }
+    upstreamModel = oauthUpstreamModel(runtime, candidate, body.model);
+    return viaCodex(runtime, candidate, parsedRequest(), upstreamModel, trace);
   });
   return { answer: value, credential, upstreamModel };
+}
+
+/** The derived conversation key for sticky sessions; an unparsable body simply has none. */
+function conversationKeyOf(body: ChatEnvelope): string | undefined {
+  try {
+    return chatConversationKey(parseChatRequest(body));
+  } catch {
+    return undefined;
+  }
 }

@@ -35,13 +35,13 @@ describe('hot reload without a restart', () => {
     const configFile = path.join(home, 'config.yaml');
 
     replaceFile(configFile, 'auth_dir: ~/auth\nrouting:\n  strategy: sideways\n');
-    await expect.poll(() => daemon!.logs().includes('config edit is invalid'), { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => daemon!.logs().includes('config edit is invalid'), { timeout: 15_000 }).toBe(true);
     expect(daemon.logs()).toContain('routing.strategy');
     const answer = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'still a' }] }).withResponse();
     expect(answer.response.headers.get('x-proxycast-credential')).toBe('a');
 
     replaceFile(configFile, 'auth_dir: ~/auth\nrouting:\n  strategy: fill-first\ncredential_pool:\n  codex:\n    - { id: b, token_file: other/b.json }\n');
-    await expect.poll(() => daemon!.runtime.pool.list().map((c) => c.id).join(','), { timeout: 5_000 }).toBe('b');
+    await expect.poll(() => daemon!.runtime.pool.list().map((c) => c.id).join(','), { timeout: 15_000 }).toBe('b');
     const after = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'now b' }] }).withResponse();
     expect(after.response.headers.get('x-proxycast-credential')).toBe('b');
     expect(upstream.calls.at(-1)?.headers.authorization).toBe(`Bearer ${KEY_B}`);
@@ -53,9 +53,9 @@ describe('hot reload without a restart', () => {
     daemon = await startTestDaemon({ home });
     expect(daemon.runtime.pool.list().map((c) => c.id)).toEqual(['first']);
     fs.writeFileSync(path.join(home, 'auth/codex/second.json'), JSON.stringify({ api_key: KEY_B, api_base_url: upstream.origin }));
-    await expect.poll(() => daemon!.runtime.pool.list().map((c) => c.id).sort().join(','), { timeout: 5_000 }).toBe('first,second');
+    await expect.poll(() => daemon!.runtime.pool.list().map((c) => c.id).sort().join(','), { timeout: 15_000 }).toBe('first,second');
 
     replaceFile(path.join(home, 'auth/codex/first.json'), JSON.stringify({ api_key: KEY_B, api_base_url: upstream.origin }));
-    await expect.poll(() => (daemon!.runtime.pool.get('first')?.secret as { apiKey?: string } | undefined)?.apiKey, { timeout: 5_000 }).toBe(KEY_B);
+    await expect.poll(() => (daemon!.runtime.pool.get('first')?.secret as { apiKey?: string } | undefined)?.apiKey, { timeout: 15_000 }).toBe(KEY_B);
   });
 });

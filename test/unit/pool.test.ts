@@ -65,14 +65,27 @@ describe('credential pool selection', () => {
 
   it('describes exhaustion with the earliest reset when every credential cools down', () => {
     const pool = new CredentialPool(
-      [credential('a', { state: 'cooldown', cooldownUntil: NOW + 90_000 }), credential('b', { state: 'cooldown', cooldownUntil: NOW + 30_000 })],
+      [credential('a', { state: 'cooldown', cooldownUntil: NOW + 90_000, cooldownHard: true }), credential('b', { state: 'cooldown', cooldownUntil: NOW + 30_000, cooldownHard: true })],
       'round-robin',
     );
     expect(pool.pick(NOW)).toBeUndefined();
     const exhaustion = pool.exhaustion(NOW);
-    expect(exhaustion).toMatchObject({ allCoolingDown: true, earliestResetMs: NOW + 30_000 });
+    expect(exhaustion).toMatchObject({ allCoolingDown: true, allLimited: true, earliestResetMs: NOW + 30_000 });
     expect(exhaustion.summary).toContain('a: cooldown until');
     expect(pool.countByState(NOW)).toMatchObject({ cooldown: 2, active: 0 });
+  });
+});
+
+describe('last resort', () => {
+  it('tries the soft cooldown that ends first rather than refusing, but never a hard one', () => {
+    const soft = credential('soft', { state: 'cooldown', cooldownUntil: NOW + 4_000 });
+    const softer = credential('softer', { state: 'cooldown', cooldownUntil: NOW + 2_000 });
+    const hard = credential('hard', { state: 'cooldown', cooldownUntil: NOW + 1_000, cooldownHard: true });
+    const pool = new CredentialPool([soft, softer, hard], 'round-robin');
+    expect(pool.pick(NOW)?.id).toBe('softer');
+    expect(pool.pick(NOW, { exclude: new Set(['softer']) })?.id).toBe('soft');
+    expect(pool.pick(NOW, { exclude: new Set(['softer', 'soft']) })).toBeUndefined();
+    expect(pool.exhaustion(NOW).allLimited).toBe(false);
   });
 });
 

@@ -1,0 +1,62 @@
+import { tokenUsageFromResponses, type TokenUsage } from '../metrics/usage.js';
+import { failureFromEvent, upstreamFailureToProxyError, type FailureContext } from '../translate/responses-to-chat.js';
+import { ProxyError } from '../errors.js';
+import type { ResponsesStreamEvent } from '../wire/responses.js';
+import type { CodexEventReader } from './codex-events.js';
+
+const TERMINAL = new Set(['response.completed', 'response.incomplete']);
+
+/** An event that means the answer has begun (anything past the created/in_progress handshake). */
+function isOutputEvent(event: ResponsesStreamEvent): boolean {
+  return event.type !== 'response.created' && event.type !== 'response.in_progress' && event.type !== 'proxycast.unrecognized';
+}
+
+function encode(event: ResponsesStreamEvent): string {
+  const payload = event.type === 'proxycast.unrecognized' ? event.payload : event;
+  const type = event.type === 'proxycast.unrecognized' ? event.eventType : event.type;
+  return `event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+/**
+ * Streams a Responses answer to a Responses client. Like the chat stream it holds the handshake events back until the
+ * first real output, so an early `error`/`response.failed` is a plain HTTP error (or a failover); later failures are
+ * passed through as the upstream's own `error`/`response.failed` event, and a stream that ends with no terminal event
+ * gets an `error` event of ours.
+ */
+export async function startResponsesStream(reader: CodexEventReader, context: FailureContext, onUsage: (usage: TokenUsage) => void): Promise<AsyncIterable<string>> {
+  const held: ResponsesStreamEvent[] = [];
+  try {
+    for (;;) {
+      const event = await reader.next();
+      if (event === undefined) throw ProxyError.streamInterrupted(context.credentialId, 'the stream closed before response.completed');
+      if (event.type === 'error' || event.type === 'response.failed') throw upstreamFailureToProxyError(failureFromEvent(event), context);
+      held.push(event);
+      if (isOutputEvent(event)) break;
+    }
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
+  return (async function* frames() {
+    try {
+      let finished = false;
+      for (const event of held) yield encode(event);
+      for (let event = held.some((e) => TERMINAL.has(e.type)) ? undefined : await reader.next(); event !== undefined; event = await reader.next()) {
+        yield encode(event);
+        if (event.type === 'response.failed' || event.type === 'error') {
+          finished = true;
+          break;
+        }
+        if (TERMINAL.has(event.type)) {
+          finished = true;
+          const usage = tokenUsageFromResponses((event as { response?: { usage?: unknown } }).response?.usage);
+          if (usage) onUsage(usage);
+          break;
+        }
+      }
+      if (!finished && !held.some((e) => TERMINAL.has(e.type))) throw ProxyError.streamInterrupted(context.credentialId, 'the stream closed before response.completed');
+    } finally {
+      await reader.close();
+    }
+  })();
+}
