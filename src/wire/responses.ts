@@ -109,6 +109,7 @@ export const responsesOutputItemSchema = z.looseObject({
   arguments: z.string().nullish(),
   role: z.string().nullish(),
   content: z.array(z.looseObject({ type: z.string(), text: z.string().nullish(), refusal: z.string().nullish() })).nullish(),
+  summary: z.array(z.looseObject({ type: z.string(), text: z.string().nullish() })).nullish(),
 });
 export type ResponsesOutputItem = z.infer<typeof responsesOutputItemSchema>;
 
@@ -121,7 +122,7 @@ export const responsesResponseSchema = z.looseObject({
   output: z.array(z.looseObject({ type: z.string() })).nullish(),
   usage: responsesUsageSchema.nullish(),
   incomplete_details: z.looseObject({ reason: z.string().nullish() }).nullish(),
-  error: z.unknown(),
+  error: z.unknown().optional(),
 });
 export type ResponsesResponse = z.infer<typeof responsesResponseSchema>;
 
@@ -141,12 +142,23 @@ const knownEventSchema = z.discriminatedUnion('type', [
   outputItemEvent('response.output_item.done'),
   delta('response.output_text.delta'),
   delta('response.refusal.delta'),
-  z.looseObject({ type: z.literal('response.reasoning_summary_text.delta'), ...location, summary_index: z.number().nullish(), delta: z.string() }),
+  z.looseObject({
+    type: z.literal('response.reasoning_summary_text.delta'),
+    ...location,
+    summary_index: z.number().nullish(),
+    delta: z.string(),
+  }),
   z.looseObject({ type: z.literal('response.reasoning_summary_part.added'), ...location, summary_index: z.number().nullish() }),
   delta('response.function_call_arguments.delta'),
   z.looseObject({ type: z.literal('response.function_call_arguments.done'), ...location, arguments: z.string().nullish() }),
   // Both error shapes (nested `error` object, or fields at the top level) are read by the failure mapper.
-  z.looseObject({ type: z.literal('error'), error: z.unknown(), code: z.unknown(), message: z.unknown(), status: z.unknown() }),
+  z.looseObject({
+    type: z.literal('error'),
+    error: z.unknown().optional(),
+    code: z.unknown().optional(),
+    message: z.unknown().optional(),
+    status: z.unknown().optional(),
+  }),
 ]);
 
 /** An event we do not handle (a new type, or a known type whose fields we cannot read): to be ignored. */
