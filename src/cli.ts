@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError } from './config/load.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { runLoginCommand } from './commands/login.js';
 import { createSystemDeps, type Deps } from './deps.js';
 import { runStatusCommand } from './commands/status.js';
 import { runImportCommand } from './commands/import.js';
@@ -122,6 +123,24 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'status':
       return withDeps((deps) => runStatusCommand(deps, { configFlag: flags.config, url: flags.url, json: flags.json, cwd: process.cwd(), stdout: process.stdout }));
+    case 'login':
+      return withDeps(async (deps) => {
+        const loaded = loadConfig({ flag: flags.config, env: deps.env, homeDir: deps.homeDir, cwd: process.cwd() });
+        const controller = new AbortController();
+        process.once('SIGINT', () => controller.abort());
+        return runLoginCommand({
+          device: flags.device,
+          noBrowser: flags.noBrowser,
+          id: flags.id,
+          config: loaded.config,
+          configFile: loaded.file,
+          deps,
+          stdin: process.stdin,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          signal: controller.signal,
+        });
+      });
     case 'import':
       return withDeps((deps) => runImportCommand(deps, { configFlag: flags.config, json: flags.json, cwd: process.cwd(), stdout: process.stdout }));
     default:

@@ -31,6 +31,8 @@ export interface Runtime {
   oauthSecret(credential: Credential, options?: { rejectedAccessToken?: string }): Promise<OAuthSecret>;
   /** Re-reads a credential's token file after it changed on disk (adopting new tokens, clearing needs_login/invalid). */
   reloadTokenFile(credential: Credential): Promise<void>;
+  /** The same, by id (a re-login rewrote the file of a credential already in the pool). */
+  reloadTokenFileById(id: string): Promise<void>;
   metrics: Metrics;
   usage: UsageStore;
   adminState: AdminStateStore;
@@ -72,6 +74,10 @@ export async function createRuntime(deps: Deps, loaded: LoadedConfig, version: s
     reloadTokenFile: async (credential) => {
       if (credential.kind === 'oauth' || credential.state === 'needs_login') await tokens.reloadIfChanged(credential);
       else await loadTokenFileInto(credential);
+    },
+    reloadTokenFileById: async (id) => {
+      const credential = runtime.pool.get(id);
+      if (credential) await runtime.reloadTokenFile(credential);
     },
     metrics,
     usage,

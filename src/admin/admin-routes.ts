@@ -3,7 +3,8 @@ import type { Runtime } from '../runtime.js';
 import { checkAdmin } from './admin-guard.js';
 import { credentialView } from './credential-view.js';
 import { usageView } from './usage-view.js';
-import { removeCredential, setCredentialDisabled } from './credential-actions.js';
+import { refreshCredentialNow, removeCredential, setCredentialDisabled } from './credential-actions.js';
+import { registerLoginRoutes } from './login-routes.js';
 import type { Credential } from '../credentials/credential.js';
 
 /** The admin JSON API under /api/admin/ (loopback or admin_key only). */
@@ -21,6 +22,8 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
       admin.post<{ Params: { id: string } }>('/credentials/:id/disable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, true)));
       admin.post<{ Params: { id: string } }>('/credentials/:id/enable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, false)));
       admin.delete<{ Params: { id: string } }>('/credentials/:id', async (request) => removeCredential(runtime, request.params.id));
+      admin.post<{ Params: { id: string } }>('/credentials/:id/refresh', async (request) => view(await refreshCredentialNow(runtime, request.params.id)));
+      registerLoginRoutes(admin, runtime);
     },
     { prefix: '/api/admin' },
   );

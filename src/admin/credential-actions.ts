@@ -37,3 +37,11 @@ export async function removeCredential(runtime: Runtime, id: string): Promise<{ 
   runtime.deps.logger.info({ credential: id, source: credential.source, deletedFile }, 'credential removed');
   return { removed: id, deletedFile };
 }
+
+/** Refreshes an OAuth credential's access token now (the same guarded, single-flight refresh as on use). */
+export async function refreshCredentialNow(runtime: Runtime, id: string): Promise<Credential> {
+  const credential = find(runtime, id);
+  if (credential.kind !== 'oauth') throw ProxyError.invalidRequest(`Credential '${id}' is an API key; API keys are never refreshed.`, 'id');
+  await runtime.tokens.getAccessToken(credential, { forceRefresh: true });
+  return credential;
+}

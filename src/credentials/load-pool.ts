@@ -47,6 +47,16 @@ export function configCredentialSpecs(config: Config, authDir: string): Credenti
   });
 }
 
+/** The `id` a login file carries (`proxycast login --id NAME`), when it has a valid one. */
+async function idInLoginFile(file: string): Promise<string | undefined> {
+  try {
+    const raw = JSON.parse(await fs.readFile(file, 'utf8')) as { id?: unknown };
+    return typeof raw.id === 'string' && /^[A-Za-z0-9._@+-]+$/.test(raw.id) ? raw.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Credentials saved by `proxycast login`: every auth_dir/codex/*.json no config entry already names. */
 export async function loginCredentialSpecs(authDir: string, taken: { ids: ReadonlySet<string>; files: ReadonlySet<string> }): Promise<CredentialSpec[]> {
   const dir = path.join(authDir, 'codex');
@@ -60,7 +70,7 @@ export async function loginCredentialSpecs(authDir: string, taken: { ids: Readon
   for (const name of names) {
     const file = path.join(dir, name);
     if (taken.files.has(file)) continue;
-    const id = name.slice(0, -'.json'.length);
+    const id = (await idInLoginFile(file)) ?? name.slice(0, -'.json'.length);
     if (taken.ids.has(id)) continue;
     specs.push({ id, source: 'login', tokenFile: file });
   }
