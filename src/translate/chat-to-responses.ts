@@ -159,7 +159,9 @@ function addToolResult(message: ChatToolMessage, index: number, state: Conversio
   const call = findWaitingCall(state.calls, clientId);
   if (!call) {
     const param = `messages[${index}].tool_call_id`;
-    if (clientId === '') throw ProxyError.invalidRequest('This tool message has no tool_call_id and no assistant tool call is waiting for a result.', param);
+    if (clientId === '') {
+      throw ProxyError.invalidRequest('This tool message has no tool_call_id and no assistant tool call is waiting for a result.', param);
+    }
     const known = state.calls.some((recorded) => recorded.clientId === clientId);
     const why = known ? 'already has a result earlier in the conversation' : 'matches no tool call of an earlier assistant message';
     throw ProxyError.invalidRequest(`The tool_call_id '${clientId}' ${why}; every tool message must answer one assistant tool call.`, param);
@@ -194,11 +196,14 @@ export function insertMissingToolOutputs(items: ResponsesInputItem[]): { input: 
 function convertMessages(messages: ChatMessage[], warnings: string[]): ResponsesInputItem[] {
   const state: Conversion = { input: [], calls: [], usedIds: new Set(), warnings };
   messages.forEach((message, index) => {
-    if (message.role === 'user') state.input.push({ type: 'message', role: 'user', content: userContent(message.content, `messages[${index}].content`) });
+    if (message.role === 'user') {
+      state.input.push({ type: 'message', role: 'user', content: userContent(message.content, `messages[${index}].content`) });
+    }
     else if (message.role === 'assistant') addAssistant(message, index, state);
     else if (message.role === 'tool') addToolResult(message, index, state);
     else if (message.role === 'function') {
-      throw ProxyError.invalidRequest("Role 'function' (the deprecated functions API) is not supported; use tools and role 'tool'.", `messages[${index}].role`);
+      const why = "Role 'function' (the deprecated functions API) is not supported; use tools and role 'tool'.";
+      throw ProxyError.invalidRequest(why, `messages[${index}].role`);
     }
   });
   const { input, repairedCallIds } = insertMissingToolOutputs(state.input);
@@ -227,8 +232,12 @@ function convertToolChoice(choice: ChatCompletionRequest['tool_choice'], tools: 
     throw ProxyError.invalidRequest(`tool_choice '${choice}' is not one of auto, none, required.`, 'tool_choice');
   }
   const name = choice.function?.name ?? (typeof choice.name === 'string' ? choice.name : undefined);
-  if (choice.type !== 'function' || !name) throw ProxyError.invalidRequest('tool_choice must be a string or {type:"function",function:{name}}.', 'tool_choice');
-  if (!tools.some((tool) => tool.name === name)) throw ProxyError.invalidRequest(`tool_choice names '${name}', which is not in tools.`, 'tool_choice');
+  if (choice.type !== 'function' || !name) {
+    throw ProxyError.invalidRequest('tool_choice must be a string or {type:"function",function:{name}}.', 'tool_choice');
+  }
+  if (!tools.some((tool) => tool.name === name)) {
+    throw ProxyError.invalidRequest(`tool_choice names '${name}', which is not in tools.`, 'tool_choice');
+  }
   return { type: 'function', name };
 }
 
@@ -270,10 +279,19 @@ function droppedKeyWarnings(request: ChatCompletionRequest): string[] {
   const rejected = new Set<string>(REJECTED_PARAMETERS);
   return Object.entries(request).flatMap(([key, value]) => {
     if (HANDLED_KEYS.has(key) || value === null || value === undefined) return [];
+    if (key === 'store') return ["store forced to false: the ChatGPT Codex backend stores nothing"];
     return [rejected.has(key) ? `dropped '${key}': the ChatGPT Codex backend rejects it` : `dropped unknown parameter '${key}'`];
   });
 }
 
+/** What both request translators return: the body, what was dropped or repaired, and the conversation key. */
+export interface TranslatedRequest {
+  request: ResponsesRequestBody;
+  warnings: string[];
+  promptCacheKey: string;
+}
+
+/** The argument of chatToResponsesRequest. */
 export interface ChatToResponsesInput {
   request: ChatCompletionRequest;
   /** The slug the router chose; sent verbatim. A model-name effort suffix is read from request.model when they differ. */
@@ -283,7 +301,7 @@ export interface ChatToResponsesInput {
 }
 
 /** Translates a validated Chat Completions request into the Responses body for the ChatGPT Codex backend. */
-export function chatToResponsesRequest(options: ChatToResponsesInput): { request: ResponsesRequestBody; warnings: string[]; promptCacheKey: string } {
+export function chatToResponsesRequest(options: ChatToResponsesInput): TranslatedRequest {
   const { request, upstreamModel } = options;
   if (request.n !== null && request.n !== undefined && request.n !== 1) {
     throw ProxyError.unsupportedParameter('n', 'the ChatGPT Codex backend returns one choice per request; send n=1 or leave it out.');
@@ -298,13 +316,17 @@ export function chatToResponsesRequest(options: ChatToResponsesInput): { request
   }
   const suffixEffort = upstreamModel !== request.model ? splitEffortSuffix(request.model).effort : undefined;
   const text = convertText(request);
-  if (request.service_tier && request.service_tier !== 'priority') warnings.push(`dropped service_tier '${request.service_tier}': only 'priority' is sent`);
+  if (request.service_tier && request.service_tier !== 'priority') {
+    warnings.push(`dropped service_tier '${request.service_tier}': only 'priority' is sent`);
+  }
   const promptCacheKey = options.promptCacheKey ?? chatConversationKey(request);
   const body: ResponsesRequestBody = {
     model: upstreamModel,
     instructions,
     input,
-    ...(tools.length > 0 ? { tools, parallel_tool_calls: request.parallel_tool_calls ?? true, ...(toolChoice ? { tool_choice: toolChoice } : {}) } : {}),
+    // Chat Completions defaults parallel_tool_calls to true; it is sent only with tools (5.4).
+    ...(tools.length > 0 ? { tools, parallel_tool_calls: request.parallel_tool_calls ?? true } : {}),
+    ...(tools.length > 0 && toolChoice ? { tool_choice: toolChoice } : {}),
     reasoning: convertReasoning(request, suffixEffort),
     include: ['reasoning.encrypted_content'],
     ...(text ? { text } : {}),

@@ -13,7 +13,14 @@ import {
   type ResponsesRequestBody,
   type ResponsesTool,
 } from '../wire/responses.js';
-import { deriveConversationKey, insertMissingToolOutputs, MISSING_TOOL_RESULT_TEXT, REJECTED_PARAMETERS, splitEffortSuffix } from './chat-to-responses.js';
+import {
+  deriveConversationKey,
+  insertMissingToolOutputs,
+  MISSING_TOOL_RESULT_TEXT,
+  REJECTED_PARAMETERS,
+  splitEffortSuffix,
+  type TranslatedRequest,
+} from './chat-to-responses.js';
 
 const HANDLED_KEYS = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'include',
@@ -61,7 +68,8 @@ function splitInput(input: ResponsesClientRequest['input']): { folded: string[];
   const items: ResponsesInputItem[] = [];
   input.forEach((item, index) => {
     if (item.type === 'item_reference') {
-      throw ProxyError.invalidRequest('item_reference cannot be resolved: the ChatGPT Codex backend stores nothing (store is false). Send the items themselves.', `input[${index}].type`);
+      const why = 'item_reference cannot be resolved: the ChatGPT Codex backend stores nothing (store is false). Send the items themselves.';
+      throw ProxyError.invalidRequest(why, `input[${index}].type`);
     }
     if (isMessageItem(item) && INSTRUCTION_ROLES.has(String(item.role))) folded.push(itemText(item, index));
     else if (isMessageItem(item)) items.push(normaliseMessage(item));
@@ -80,7 +88,8 @@ function checkToolPairing(items: ResponsesInputItem[]): void {
       if (!callId) throw ProxyError.invalidRequest('A function_call item needs a non-empty call_id.', `input[${index}].call_id`);
       calls.add(callId);
     } else if (item.type === 'function_call_output' && !calls.has(callId)) {
-      throw ProxyError.invalidRequest(`The function_call_output call_id '${callId}' matches no earlier function_call item.`, `input[${index}].call_id`);
+      const why = `The function_call_output call_id '${callId}' matches no earlier function_call item.`;
+      throw ProxyError.invalidRequest(why, `input[${index}].call_id`);
     }
   });
 }
@@ -126,7 +135,9 @@ function collectWarnings(request: ResponsesClientRequest): string[] {
     return [rejected.has(key) ? `dropped '${key}': the ChatGPT Codex backend rejects it` : `dropped unknown parameter '${key}'`];
   });
   if (request.store === true) warnings.push("store forced to false: the ChatGPT Codex backend stores nothing");
-  if (request.service_tier && request.service_tier !== 'priority') warnings.push(`dropped service_tier '${request.service_tier}': only 'priority' is sent`);
+  if (request.service_tier && request.service_tier !== 'priority') {
+    warnings.push(`dropped service_tier '${request.service_tier}': only 'priority' is sent`);
+  }
   const include = Array.isArray(request.include) ? request.include.filter((value) => value !== 'reasoning.encrypted_content') : [];
   if (include.length > 0) warnings.push(`dropped include values ${JSON.stringify(include)}: only reasoning.encrypted_content is sent`);
   return warnings;
@@ -150,6 +161,7 @@ function joinInstructions(instructions: string | null | undefined, folded: strin
   return [instructions ?? '', ...folded].filter((text) => text.length > 0).join('\n\n');
 }
 
+/** The argument of normaliseResponsesRequest. */
 export interface NormaliseResponsesInput {
   request: ResponsesClientRequest;
   /** The slug the router chose; sent verbatim. */
@@ -159,12 +171,13 @@ export interface NormaliseResponsesInput {
 }
 
 /** Makes a client's Responses request acceptable to the ChatGPT Codex backend; throws ProxyError 400 where it cannot. */
-export function normaliseResponsesRequest(options: NormaliseResponsesInput): { request: ResponsesRequestBody; warnings: string[]; promptCacheKey: string } {
+export function normaliseResponsesRequest(options: NormaliseResponsesInput): TranslatedRequest {
   const { request, upstreamModel } = options;
   if (request.previous_response_id) {
     throw ProxyError.unsupportedParameter(
       'previous_response_id',
-      'the ChatGPT Codex backend is stateless (store is false) and cannot look up earlier responses; send the full conversation history in input instead.',
+      'the ChatGPT Codex backend is stateless (store is false) and cannot look up earlier responses; ' +
+        'send the full conversation history in input instead.',
     );
   }
   const warnings = collectWarnings(request);

@@ -6,8 +6,19 @@
  */
 import { ProxyError } from '../errors.js';
 import type { ChatChunk, ChatChunkDelta, ChatCompletion, ChatCompletionToolCall, ChatFinishReason, ChatUsage } from '../wire/chat.js';
-import type { ResponsesEventOf, ResponsesOutputItem, ResponsesStreamEvent, ResponsesUsage } from '../wire/responses.js';
+import {
+  failureFromEvent,
+  type ResponsesEventOf,
+  type ResponsesOutputItem,
+  type ResponsesStreamEvent,
+  type ResponsesUsage,
+  type UpstreamFailure,
+} from '../wire/responses.js';
 
+// The failure readers live with the wire shapes; re-exported here because callers meet them next to the translator.
+export { failureFromErrorObject, failureFromEvent, type UpstreamFailure } from '../wire/responses.js';
+
+/** What every chunk of one answer carries. */
 export interface ChatChunkTranslatorOptions {
   /** The model name the chunks carry (what the client asked for). */
   model: string;
@@ -33,6 +44,7 @@ export interface ChatChunkTranslatorState {
   failure: ProxyError | undefined;
 }
 
+/** The per-stream translator (design.md 4.3). */
 export interface ChatChunkTranslator {
   /** Translates one event; throws the mapped ProxyError for `error` / `response.failed`. */
   push(event: ResponsesStreamEvent): ChatChunk[];
@@ -55,7 +67,11 @@ interface Translation extends ChatChunkTranslatorState {
 }
 
 /** Maps a terminal status to the one finish_reason of the answer. */
-export function mapFinishReason(input: { status: 'completed' | 'incomplete'; incompleteReason?: string | null; sawToolCall: boolean }): ChatFinishReason {
+export function mapFinishReason(input: {
+  status: 'completed' | 'incomplete';
+  incompleteReason?: string | null;
+  sawToolCall: boolean;
+}): ChatFinishReason {
   if (input.status === 'incomplete') return input.incompleteReason === 'content_filter' ? 'content_filter' : 'length';
   return input.sawToolCall ? 'tool_calls' : 'stop';
 }
@@ -95,7 +111,8 @@ function emitArguments(t: Translation, call: ToolCallState, args: string): void 
 
 /** Tool calls are keyed by item id and by output index, so interleaved calls stay apart (CPA does the same). */
 function findToolCall(t: Translation, itemId: string | null | undefined, outputIndex: number | null | undefined): ToolCallState | undefined {
-  return (itemId ? t.toolCalls.get(`item:${itemId}`) : undefined) ?? (typeof outputIndex === 'number' ? t.toolCalls.get(`output:${outputIndex}`) : undefined);
+  const byItem = itemId ? t.toolCalls.get(`item:${itemId}`) : undefined;
+  return byItem ?? (typeof outputIndex === 'number' ? t.toolCalls.get(`output:${outputIndex}`) : undefined);
 }
 
 function trackToolCall(t: Translation, itemId: string | null | undefined, outputIndex: number | null | undefined): ToolCallState {
@@ -277,7 +294,8 @@ export function toChatCompletion(events: Iterable<ResponsesStreamEvent>, options
     ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
   };
   const { completionId, created, model } = options;
-  return { id: completionId, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: finishReason ?? 'stop' }], usage: usage ?? mapUsage(undefined) };
+  const choices = [{ index: 0, message, finish_reason: finishReason ?? 'stop' }];
+  return { id: completionId, object: 'chat.completion', created, model, choices, usage: usage ?? mapUsage(undefined) };
 }
 
 /** Folds events into the final Responses object; `output` is rebuilt from output_item.done events when it is empty (6). */
@@ -289,7 +307,8 @@ export function toResponsesObject(events: Iterable<ResponsesStreamEvent>, contex
     } else if (event.type === 'response.failed' || event.type === 'error') {
       throw upstreamFailureToProxyError(failureFromEvent(event), context);
     } else if (event.type === 'response.completed' || event.type === 'response.incomplete') {
-      const output = event.response.output?.length ? event.response.output : done.sort((a, b) => a.outputIndex - b.outputIndex || a.order - b.order).map((entry) => entry.item);
+      const rebuilt = () => done.sort((a, b) => a.outputIndex - b.outputIndex || a.order - b.order).map((entry) => entry.item);
+      const output = event.response.output?.length ? event.response.output : rebuilt();
       return { ...event.response, output };
     }
   }
@@ -298,48 +317,13 @@ export function toResponsesObject(events: Iterable<ResponsesStreamEvent>, contex
 
 // ---- upstream failures (codex-protocol.md 6 and 7.1) ----
 
-/** The fields of an upstream error, from an `error` event (either shape), response.failed, or an HTTP error body. */
-export interface UpstreamFailure {
-  message: string;
-  code?: string;
-  type?: string;
-  param?: string;
-  status?: number;
-  /** Unix seconds. */
-  resetsAt?: number;
-  resetsInSeconds?: number;
-  planType?: string;
-}
-
+/** What the failure mapper needs besides the failure itself. */
 export interface FailureContext {
   credentialId: string;
   /** The model named in a model-not-found error. */
   model: string;
   /** Used to turn `resets_in_seconds` into an absolute time and `resets_at` into Retry-After. */
   nowMs: number;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** Reads an error object such as `{code, type, message, param, resets_at, …}` into an UpstreamFailure. */
-export function failureFromErrorObject(value: unknown, status?: number): UpstreamFailure {
-  const error = asRecord(value) ?? {};
-  const text = (key: string) => (typeof error[key] === 'string' && error[key] !== '' ? (error[key] as string) : undefined);
-  const number = (key: string) => (typeof error[key] === 'number' ? (error[key] as number) : undefined);
-  const failure: UpstreamFailure = { message: text('message') ?? text('detail') ?? 'the upstream reported a failure without details' };
-  const fields = { code: text('code'), type: text('type'), param: text('param'), planType: text('plan_type') };
-  const numbers = { status: number('status') ?? status, resetsAt: number('resets_at'), resetsInSeconds: number('resets_in_seconds') };
-  return Object.assign(failure, Object.fromEntries(Object.entries({ ...fields, ...numbers }).filter(([, v]) => v !== undefined)));
-}
-
-/** The failure carried by an `error` event (nested or top-level shape) or a `response.failed` event. */
-export function failureFromEvent(event: ResponsesEventOf<'error'> | ResponsesEventOf<'response.failed'>): UpstreamFailure {
-  if (event.type === 'response.failed') return failureFromErrorObject(event.response?.error);
-  const status = typeof event.status === 'number' ? event.status : undefined;
-  const nested = asRecord(event.error);
-  return nested ? failureFromErrorObject(nested, status) : failureFromErrorObject({ ...event, type: undefined }, status);
 }
 
 /** "Please try again in 11.054s" / "in 20ms" / "in 5 seconds" → whole seconds (Codex sse/responses.rs does the same). */
@@ -355,7 +339,8 @@ export function upstreamFailureToProxyError(failure: UpstreamFailure, context: F
   const { code, type, message, status } = failure;
   const is = (...names: string[]) => names.some((name) => name === code || name === type);
   if (is('usage_limit_reached', 'insufficient_quota')) {
-    const resetsAtMs = failure.resetsAt !== undefined ? failure.resetsAt * 1000 : failure.resetsInSeconds !== undefined ? context.nowMs + failure.resetsInSeconds * 1000 : undefined;
+    const resetsInMs = failure.resetsInSeconds !== undefined ? context.nowMs + failure.resetsInSeconds * 1000 : undefined;
+    const resetsAtMs = failure.resetsAt !== undefined ? failure.resetsAt * 1000 : resetsInMs;
     return ProxyError.usageLimit([context.credentialId], resetsAtMs, context.nowMs, failure.planType);
   }
   if (is('rate_limit_exceeded', 'rate_limit_error')) return ProxyError.rateLimited(context.credentialId, message, retryAfterFromMessage(message));
@@ -364,7 +349,9 @@ export function upstreamFailureToProxyError(failure: UpstreamFailure, context: F
   if (is('model_not_found', 'not_found', 'not_found_error') || status === 404 || /model is not supported/i.test(message)) {
     return ProxyError.modelNotFound(context.model, message);
   }
-  if (is('authentication_error', 'token_expired', 'token_revoked', 'invalid_api_key') || status === 401) return ProxyError.needsLogin(context.credentialId, message);
+  if (is('authentication_error', 'token_expired', 'token_revoked', 'invalid_api_key') || status === 401) {
+    return ProxyError.needsLogin(context.credentialId, message);
+  }
   if (is('invalid_request_error') || status === 400) return ProxyError.upstreamError(context.credentialId, 400, message, code ?? 'invalid_request');
   return ProxyError.upstreamError(context.credentialId, 502, message, code);
 }

@@ -20,9 +20,11 @@ export const chatContentPartSchema = z.looseObject({
     .looseObject({ file_data: z.string().optional(), file_id: z.string().optional(), filename: z.string().optional() })
     .optional(),
 });
+/** One content part as parsed. */
 export type ChatContentPart = z.infer<typeof chatContentPartSchema>;
 
 const chatContentSchema = z.union([z.string(), z.array(chatContentPartSchema)]);
+/** A message `content`: a string or a list of parts. */
 export type ChatContent = z.infer<typeof chatContentSchema>;
 
 /** One entry of an assistant message's `tool_calls`; `arguments` may arrive as an object from sloppy clients. */
@@ -34,6 +36,7 @@ export const chatToolCallSchema = z.looseObject({
     arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
   }),
 });
+/** One parsed assistant tool call. */
 export type ChatToolCall = z.infer<typeof chatToolCallSchema>;
 
 const systemMessageSchema = z.looseObject({ role: z.literal('system'), content: chatContentSchema, name: z.string().optional() });
@@ -63,8 +66,11 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
   toolMessageSchema,
   functionMessageSchema,
 ]);
+/** Any parsed message. */
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
+/** A parsed assistant message. */
 export type ChatAssistantMessage = z.infer<typeof assistantMessageSchema>;
+/** A parsed tool-result message. */
 export type ChatToolMessage = z.infer<typeof toolMessageSchema>;
 
 /** A tool definition: the Chat shape `{type, function:{…}}`, or the flat Responses shape some clients send. */
@@ -83,6 +89,7 @@ export const chatToolSchema = z.looseObject({
   parameters: z.record(z.string(), z.unknown()).nullish(),
   strict: z.boolean().nullish(),
 });
+/** A parsed tool definition (either shape). */
 export type ChatTool = z.infer<typeof chatToolSchema>;
 
 /** The body of POST /v1/chat/completions: what we read is checked, everything else passes through untouched. */
@@ -116,8 +123,10 @@ export const chatCompletionRequestSchema = z.looseObject({
   prompt_cache_key: textOrNull,
   service_tier: textOrNull,
 });
+/** A validated Chat Completions request body. */
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 
+/** The finish reasons we send (exactly one per answer). */
 export type ChatFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 /** Token counts in the OpenAI shape; the detail objects are always present (zeros when upstream sent none). */
@@ -137,6 +146,7 @@ export interface ChatToolCallDelta {
   function: { name?: string; arguments: string };
 }
 
+/** The `delta` of a streamed choice; `reasoning_content` carries the reasoning summary. */
 export interface ChatChunkDelta {
   role?: 'assistant';
   content?: string;
@@ -145,6 +155,7 @@ export interface ChatChunkDelta {
   tool_calls?: ChatToolCallDelta[];
 }
 
+/** The one choice of a streamed chunk. */
 export interface ChatChunkChoice {
   index: number;
   delta: ChatChunkDelta;
@@ -161,12 +172,14 @@ export interface ChatChunk {
   usage?: ChatUsage;
 }
 
+/** A complete tool call in a non-stream answer. */
 export interface ChatCompletionToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string };
 }
 
+/** The assistant message of a non-stream answer; `content` is null when there is no text. */
 export interface ChatCompletionMessage {
   role: 'assistant';
   content: string | null;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 /** Reasoning efforts seen on the Codex backend (codex-protocol.md 9); a model allows a subset. */
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max', 'ultra'] as const;
+/** One reasoning effort name. */
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
 /** Type guard for a reasoning effort name. */
@@ -15,18 +16,23 @@ export function isReasoningEffort(value: unknown): value is ReasoningEffort {
   return typeof value === 'string' && (REASONING_EFFORTS as readonly string[]).includes(value);
 }
 
+/** Input content parts (user/developer text, images, files) and assistant output text. */
 export interface ResponsesInputText { type: 'input_text'; text: string }
 export interface ResponsesInputImage { type: 'input_image'; image_url: string; detail?: string }
 export interface ResponsesInputFile { type: 'input_file'; file_data?: string; file_id?: string; filename?: string }
 export interface ResponsesOutputText { type: 'output_text'; text: string }
+/** Any content part we send in a message item. */
 export type ResponsesContentPart = ResponsesInputText | ResponsesInputImage | ResponsesInputFile | ResponsesOutputText;
 
+/** A message input item; never role system (5.4). */
 export interface ResponsesMessageItem {
   type: 'message';
   role: 'user' | 'assistant' | 'developer';
   content: ResponsesContentPart[];
 }
+/** An earlier tool call of the assistant, replayed as history. */
 export interface ResponsesFunctionCallItem { type: 'function_call'; call_id: string; name: string; arguments: string }
+/** The result of one function_call, paired by call_id. */
 export interface ResponsesFunctionCallOutputItem {
   type: 'function_call_output';
   call_id: string;
@@ -34,12 +40,14 @@ export interface ResponsesFunctionCallOutputItem {
 }
 /** An input item a Responses client sent that we pass on as is (reasoning, web_search_call, custom_tool_call, …). */
 export type ResponsesPassthroughItem = { type: string } & Record<string, unknown>;
+/** Any item of the `input` list. */
 export type ResponsesInputItem =
   | ResponsesMessageItem
   | ResponsesFunctionCallItem
   | ResponsesFunctionCallOutputItem
   | ResponsesPassthroughItem;
 
+/** A flat Responses function tool. */
 export interface ResponsesFunctionTool {
   type: 'function';
   name: string;
@@ -47,8 +55,11 @@ export interface ResponsesFunctionTool {
   parameters: Record<string, unknown>;
   strict: boolean;
 }
+/** A function tool, or another tool a Responses client sent (web_search, …). */
 export type ResponsesTool = ResponsesFunctionTool | ({ type: string } & Record<string, unknown>);
+/** tool_choice in the Responses shape. */
 export type ResponsesToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; name: string };
+/** text.format: plain text, JSON object, or a JSON schema. */
 export type ResponsesTextFormat =
   | { type: 'text' }
   | { type: 'json_object' }
@@ -86,6 +97,7 @@ export const responsesClientRequestSchema = z.looseObject({
   previous_response_id: z.string().nullish(),
   stream: z.boolean().nullish(),
 });
+/** A validated client Responses request body. */
 export type ResponsesClientRequest = z.infer<typeof responsesClientRequestSchema>;
 
 // ---- SSE events (codex-protocol.md 6) ----
@@ -98,6 +110,7 @@ export const responsesUsageSchema = z.looseObject({
   output_tokens_details: z.looseObject({ reasoning_tokens: z.number().nullish() }).nullish(),
   total_tokens: z.number().nullish(),
 });
+/** Parsed usage. */
 export type ResponsesUsage = z.infer<typeof responsesUsageSchema>;
 
 /** An output item; only `type` is sure, the rest depends on it (message, function_call, reasoning, …). */
@@ -111,6 +124,7 @@ export const responsesOutputItemSchema = z.looseObject({
   content: z.array(z.looseObject({ type: z.string(), text: z.string().nullish(), refusal: z.string().nullish() })).nullish(),
   summary: z.array(z.looseObject({ type: z.string(), text: z.string().nullish() })).nullish(),
 });
+/** A parsed output item. */
 export type ResponsesOutputItem = z.infer<typeof responsesOutputItemSchema>;
 
 /** The `response` object of created / completed / incomplete / failed events. */
@@ -124,6 +138,7 @@ export const responsesResponseSchema = z.looseObject({
   incomplete_details: z.looseObject({ reason: z.string().nullish() }).nullish(),
   error: z.unknown().optional(),
 });
+/** A parsed response object. */
 export type ResponsesResponse = z.infer<typeof responsesResponseSchema>;
 
 const location = { item_id: z.string().nullish(), output_index: z.number().nullish() };
@@ -163,8 +178,11 @@ const knownEventSchema = z.discriminatedUnion('type', [
 
 /** An event we do not handle (a new type, or a known type whose fields we cannot read): to be ignored. */
 export interface UnrecognizedResponsesEvent { type: 'proxycast.unrecognized'; eventType: string; payload: unknown }
+/** An event type the translators read. */
 export type KnownResponsesEvent = z.infer<typeof knownEventSchema>;
+/** Any event of a Responses stream. */
 export type ResponsesStreamEvent = KnownResponsesEvent | UnrecognizedResponsesEvent;
+/** The known event with the given type. */
 export type ResponsesEventOf<T extends KnownResponsesEvent['type']> = Extract<KnownResponsesEvent, { type: T }>;
 
 /** Reads one parsed SSE data payload as an event; `fallbackType` (the SSE `event:` line) is used when `type` is missing. */
@@ -175,4 +193,42 @@ export function parseResponsesEvent(payload: unknown, fallbackType?: string): Re
   if (parsed.success) return parsed.data;
   const eventType = object && typeof object.type === 'string' ? object.type : (fallbackType ?? '');
   return { type: 'proxycast.unrecognized', eventType, payload };
+}
+
+// ---- error payloads (codex-protocol.md 6 and 7.1) ----
+
+/** The fields of an upstream error, from an `error` event (either shape), response.failed, or an HTTP error body. */
+export interface UpstreamFailure {
+  message: string;
+  code?: string;
+  type?: string;
+  param?: string;
+  status?: number;
+  /** Unix seconds. */
+  resetsAt?: number;
+  resetsInSeconds?: number;
+  planType?: string;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Reads an error object such as `{code, type, message, param, resets_at, …}` into an UpstreamFailure. */
+export function failureFromErrorObject(value: unknown, status?: number): UpstreamFailure {
+  const error = asRecord(value) ?? {};
+  const text = (key: string) => (typeof error[key] === 'string' && error[key] !== '' ? (error[key] as string) : undefined);
+  const number = (key: string) => (typeof error[key] === 'number' ? (error[key] as number) : undefined);
+  const failure: UpstreamFailure = { message: text('message') ?? text('detail') ?? 'the upstream reported a failure without details' };
+  const fields = { code: text('code'), type: text('type'), param: text('param'), planType: text('plan_type') };
+  const numbers = { status: number('status') ?? status, resetsAt: number('resets_at'), resetsInSeconds: number('resets_in_seconds') };
+  return Object.assign(failure, Object.fromEntries(Object.entries({ ...fields, ...numbers }).filter(([, v]) => v !== undefined)));
+}
+
+/** The failure carried by an `error` event (nested or top-level shape) or a `response.failed` event. */
+export function failureFromEvent(event: ResponsesEventOf<'error'> | ResponsesEventOf<'response.failed'>): UpstreamFailure {
+  if (event.type === 'response.failed') return failureFromErrorObject(event.response?.error);
+  const status = typeof event.status === 'number' ? event.status : undefined;
+  const nested = asRecord(event.error);
+  return nested ? failureFromErrorObject(nested, status) : failureFromErrorObject({ ...event, type: undefined }, status);
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 type Json = Record<string, unknown>;
 
+/** One request the mock received. */
 export interface RecordedCall {
   method: string;
   /** Path with query, e.g. /backend-api/codex/responses. */
@@ -27,6 +28,7 @@ export interface RecordedCall {
   closedEarly: boolean;
 }
 
+/** The quota the x-codex-* headers and /wham/usage report. */
 export interface MockQuota {
   primaryUsedPercent: number;
   primaryWindowMinutes: number;
@@ -38,6 +40,7 @@ export interface MockQuota {
   planType: string;
 }
 
+/** Options of startMockCodex; all optional. */
 export interface MockCodexOptions {
   /** When non-empty, any other bearer token gets 401 token_expired. Default: every token is accepted. */
   acceptedTokens?: Iterable<string>;
@@ -52,6 +55,7 @@ export interface MockCodexOptions {
   quota?: Partial<MockQuota>;
 }
 
+/** A running mock. */
 export interface MockCodex {
   /** e.g. http://127.0.0.1:PORT/backend-api/codex (POST /responses, GET /models live under it). */
   baseUrl: string;
@@ -73,6 +77,7 @@ export const SCENARIOS = [
   'usage-limit', 'error-500', 'not-supported', 'fail-before', 'fail-after', 'cut-after', 'rate-limit', 'error-event',
   'parallel-tools', 'tool', 'reasoning', 'incomplete', 'content-filter',
 ] as const;
+/** The scenario a call was answered with. */
 export type Scenario = (typeof SCENARIOS)[number] | 'text' | 'fixture';
 
 /** The catalog slugs: real-looking ones plus one `mock-<scenario>` per scenario and `mock-slow`. */
@@ -292,6 +297,35 @@ function usageBody(quota: MockQuota, nowSeconds: number): Json {
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** 401 without a bearer token or with one not accepted, 400 without ChatGPT-Account-ID. */
+function authFailure(headers: Record<string, string>, acceptedTokens: Set<string>): { status: number; body: Json } | undefined {
+  const bearer = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
+  if (!bearer) return { status: 401, body: { detail: 'Missing Authorization header: send "Authorization: Bearer <access token>".' } };
+  if (acceptedTokens.size > 0 && !acceptedTokens.has(bearer)) {
+    const error = { message: 'Provided authentication token is expired. Please try signing in again.', code: 'token_expired' };
+    return { status: 401, body: { error, status: 401 } };
+  }
+  return headers['chatgpt-account-id'] ? undefined : { status: 400, body: { detail: 'Missing ChatGPT-Account-ID header' } };
+}
+
+/** Writes the frames (pausing between them), stops when the client leaves, and resets the socket for `cut` answers. */
+async function writeSse(res: http.ServerResponse, reply: Extract<Answer, { kind: 'sse' }>, pauseMs: number): Promise<void> {
+  let clientGone = false;
+  res.on('close', () => (clientGone = true));
+  for (const event of reply.events) {
+    if (clientGone) return;
+    res.write(encodeSse([event]));
+    if (pauseMs > 0) await delay(pauseMs);
+  }
+  if (!reply.cut) {
+    res.end();
+    return;
+  }
+  (res as http.ServerResponse & { cutByMock?: boolean }).cutByMock = true;
+  await delay(20); // let the written frames leave before the reset
+  res.socket?.destroy();
+}
+
 /** Starts the mock on 127.0.0.1, port 0. */
 export async function startMockCodex(options: MockCodexOptions = {}): Promise<MockCodex> {
   const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -316,12 +350,8 @@ export async function startMockCodex(options: MockCodexOptions = {}): Promise<Mo
       res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const url = new URL(req.url ?? '/', 'http://mock');
-    const bearer = /^Bearer (.+)$/i.exec(call.headers.authorization ?? '')?.[1];
-    if (!bearer) return json(401, { detail: 'Missing Authorization header: send "Authorization: Bearer <access token>".' });
-    if (acceptedTokens.size > 0 && !acceptedTokens.has(bearer)) {
-      return json(401, { error: { message: 'Provided authentication token is expired. Please try signing in again.', code: 'token_expired' }, status: 401 });
-    }
-    if (!call.headers['chatgpt-account-id']) return json(400, { detail: 'Missing ChatGPT-Account-ID header' });
+    const refused = authFailure(call.headers, acceptedTokens);
+    if (refused) return json(refused.status, refused.body);
     if (req.method === 'GET' && url.pathname === '/backend-api/codex/models') {
       res.setHeader('etag', 'W/"mock-models-1"');
       return json(200, { models: catalog.map((slug, index) => catalogEntry(slug, index)) });
@@ -343,21 +373,7 @@ export async function startMockCodex(options: MockCodexOptions = {}): Promise<Mo
     const omitType = options.contentType === 'never' || ((options.contentType ?? 'alternate') === 'alternate' && sseAnswers % 2 === 1);
     call.status = 200;
     res.writeHead(200, { ...headers, ...(omitType ? {} : { 'content-type': 'text/event-stream' }), 'cache-control': 'no-cache' });
-    const pause = model.includes('slow') ? (options.slowDelayMs ?? 100) : 0;
-    let clientGone = false;
-    res.on('close', () => (clientGone = true));
-    for (const event of reply.events) {
-      if (clientGone) return;
-      res.write(encodeSse([event]));
-      if (pause > 0) await delay(pause);
-    }
-    if (reply.cut) {
-      (res as http.ServerResponse & { cutByMock?: boolean }).cutByMock = true;
-      await delay(20); // let the written frames leave before the reset
-      res.socket?.destroy();
-      return;
-    }
-    res.end();
+    await writeSse(res, reply, model.includes('slow') ? (options.slowDelayMs ?? 100) : 0);
   }
 
   const server = http.createServer((req, res) => {

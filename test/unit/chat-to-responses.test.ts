@@ -76,7 +76,7 @@ describe('dropped parameters', () => {
     expect(translate({ messages: hello, stream_options: { include_usage: true } }).request).not.toHaveProperty('stream_options');
     const stored = translate({ messages: hello, store: true });
     expect(stored.request.store).toBe(false);
-    expect(stored.warnings.join()).toContain("'store'");
+    expect(stored.warnings.join()).toContain('store forced to false');
   });
 
   it('keeps service_tier only when it is "priority"', () => {
