@@ -28,6 +28,12 @@ function serialised(job: () => Promise<unknown>): () => void {
   return () => void run();
 }
 
+/** What changes when a file is rewritten in place or replaced by rename: mtime, size, inode. */
+async function fileSignature(file: string): Promise<string> {
+  const stat = await fs.promises.stat(file).catch(() => undefined);
+  return stat ? `${stat.mtimeMs}:${stat.size}:${stat.ino}` : 'missing';
+}
+
 /** Adds credentials for login files that appeared under auth_dir/codex since the pool was built (no restart). */
 export async function addNewLoginCredentials(runtime: Runtime): Promise<string[]> {
   const list = runtime.pool.list();
@@ -45,11 +51,10 @@ export async function addNewLoginCredentials(runtime: Runtime): Promise<string[]
 async function rereadChangedTokenFiles(runtime: Runtime, seen: Map<string, string>): Promise<void> {
   for (const credential of runtime.pool.list()) {
     if (credential.tokenFile.startsWith('env:')) continue;
-    const stat = await fs.promises.stat(credential.tokenFile).catch(() => undefined);
-    const signature = stat ? `${stat.mtimeMs}:${stat.size}:${stat.ino}` : 'missing';
+    const signature = await fileSignature(credential.tokenFile);
     const previous = seen.get(credential.id);
     seen.set(credential.id, signature);
-    if (previous === undefined || previous === signature) continue;
+    if (previous === signature) continue;
     await runtime.reloadTokenFile(credential);
   }
 }
@@ -57,13 +62,16 @@ async function rereadChangedTokenFiles(runtime: Runtime, seen: Map<string, strin
 /** Starts the hot-reload watchers; returns a function that stops them. */
 export function startWatchers(runtime: Runtime): () => void {
   const timers: NodeJS.Timeout[] = [];
-  const configFile = runtime.loaded.file;
-  if (configFile) {
-    const reload = serialised(() => reloadConfig(runtime));
-    fs.watchFile(configFile, { interval: POLL_MS, persistent: false }, reload);
-  }
   const seen = new Map<string, string>();
+  let configSignature: string | undefined;
   const tick = serialised(async () => {
+    const configFile = runtime.loaded.file;
+    if (configFile) {
+      const signature = await fileSignature(configFile);
+      // The first look reloads too: reloadConfig compares the text, so an edit made before it is not missed.
+      if (signature !== configSignature) await reloadConfig(runtime);
+      configSignature = signature;
+    }
     await addNewLoginCredentials(runtime);
     await rereadChangedTokenFiles(runtime, seen);
   });
@@ -72,7 +80,6 @@ export function startWatchers(runtime: Runtime): () => void {
   timer.unref();
   timers.push(timer);
   return () => {
-    if (configFile) fs.unwatchFile(configFile);
     for (const t of timers) clearInterval(t);
   };
 }

@@ -26,8 +26,9 @@ describe('hot reload without a restart', () => {
   it('keeps the running config on a broken edit, applies a good one', async () => {
     upstream = await startMockOpenAI();
     const home = makeTempHome({
-      'config.yaml': 'auth_dir: ~/auth\ncredential_pool:\n  codex:\n    - { id: a, token_file: codex/a.json }\n',
-      'auth/codex/a.json': JSON.stringify({ api_key: KEY_A, api_base_url: upstream.origin }),
+      // Outside auth_dir/codex, where every file is a login credential of its own.
+      'config.yaml': 'auth_dir: ~/auth\ncredential_pool:\n  codex:\n    - { id: a, token_file: keys/a.json }\n',
+      'auth/keys/a.json': JSON.stringify({ api_key: KEY_A, api_base_url: upstream.origin }),
       'auth/other/b.json': JSON.stringify({ api_key: KEY_B, api_base_url: upstream.origin }),
     });
     daemon = await startTestDaemon({ home });
