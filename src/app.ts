@@ -6,6 +6,7 @@ import { registerProxyRoutes } from './http/proxy-routes.js';
 import { registerHealthRoute } from './http/health-route.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerUiRoute } from './admin/ui-route.js';
+import { registerUsageRoute } from './http/usage-route.js';
 import { recordProxiedRequest } from './metrics/record-request.js';
 import type { TokenUsage } from './metrics/usage.js';
 
@@ -119,5 +120,6 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   registerProxyRoutes(app, runtime);
   registerAdminRoutes(app, runtime);
   registerUiRoute(app, runtime);
+  registerUsageRoute(app, runtime);
   return app;
 }

@@ -15,10 +15,11 @@ export function registerAdminRoutes(app: FastifyInstance, runtime: Runtime): voi
       admin.get('/credentials', async () => {
         const now = runtime.deps.clock.now();
         const sticky = runtime.pool.stickyCounts(now);
-        return runtime.pool.list().map((credential) => credentialView(credential, now, sticky[credential.id] ?? 0));
+        return runtime.pool.list().map((credential) => credentialView(credential, now, sticky[credential.id] ?? 0, runtime.usage.of(credential.id)));
       });
       admin.get('/usage', async () => usageView(runtime));
-      const view = (credential: Credential) => credentialView(credential, runtime.deps.clock.now(), runtime.pool.stickyCounts(runtime.deps.clock.now())[credential.id] ?? 0);
+      const view = (credential: Credential) =>
+        credentialView(credential, runtime.deps.clock.now(), runtime.pool.stickyCounts(runtime.deps.clock.now())[credential.id] ?? 0, runtime.usage.of(credential.id));
       admin.post<{ Params: { id: string } }>('/credentials/:id/disable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, true)));
       admin.post<{ Params: { id: string } }>('/credentials/:id/enable', async (request) => view(await setCredentialDisabled(runtime, request.params.id, false)));
       admin.delete<{ Params: { id: string } }>('/credentials/:id', async (request) => removeCredential(runtime, request.params.id));

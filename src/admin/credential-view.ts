@@ -3,6 +3,8 @@ import { cooldownEnd, effectiveState } from '../credentials/selection.js';
 import type { CredentialKind, CredentialSource, CredentialState } from '../credentials/types.js';
 import { maskSecret } from '../redact.js';
 import { quotaLabel } from '../credentials/quota.js';
+import type { CredentialUsage } from '../metrics/usage-store.js';
+import type { TokenUsage } from '../metrics/usage.js';
 
 /** One credential as the admin API, `proxycast status --json` and the page show it. Never holds a secret. */
 export interface CredentialView {
@@ -29,7 +31,21 @@ export interface CredentialView {
   sticky_sessions: number;
   /** "5h 12% · 7d 40%" when the upstream reported quota windows. */
   quota: string | null;
+  /** When the fullest quota window resets. */
+  quota_resets_at: string | null;
+  tokens_today: number | null;
+  tokens_total: number | null;
   health: { ok: boolean; status: number | null; message: string; checked_at: string } | null;
+}
+
+function sumTokens(tokens: TokenUsage | undefined): number {
+  return tokens ? tokens.input + tokens.output : 0;
+}
+
+function fullestWindowReset(credential: Credential): number | undefined {
+  const windows = [credential.quota?.primary, credential.quota?.secondary].filter((window) => window !== undefined);
+  const fullest = windows.sort((a, b) => b.usedPercent - a.usedPercent)[0];
+  return fullest?.resetsAt;
 }
 
 function iso(ms: number | undefined): string | null {
@@ -49,7 +65,7 @@ function redactProxyUrl(proxyUrl: string | undefined): string | null {
 }
 
 /** The view of one credential at `now`. */
-export function credentialView(credential: Credential, now: number, stickySessions = 0): CredentialView {
+export function credentialView(credential: Credential, now: number, stickySessions = 0, usage?: CredentialUsage): CredentialView {
   const state = effectiveState(credential, now);
   const secret = credential.secret;
   const oauth = secret?.kind === 'oauth' ? secret : undefined;
@@ -76,6 +92,9 @@ export function credentialView(credential: Credential, now: number, stickySessio
     last_error: credential.stats.lastError ?? null,
     sticky_sessions: stickySessions,
     quota: quotaLabel(credential.quota),
+    quota_resets_at: iso(fullestWindowReset(credential)),
+    tokens_today: usage ? sumTokens(usage.today.day === new Date(now).toISOString().slice(0, 10) ? usage.today.tokens : undefined) : null,
+    tokens_total: usage ? sumTokens(usage.tokens) : null,
     health: credential.health ? { ok: credential.health.ok, status: credential.health.status ?? null, message: credential.health.message, checked_at: new Date(credential.health.checkedAt).toISOString() } : null,
   };
 }

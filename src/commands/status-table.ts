@@ -11,7 +11,7 @@ function relative(iso: string | null, now: number): string {
 /** The `proxycast status` table: one row per credential, then the reason (with the fix) under any row that has one. */
 export function formatStatusTable(views: readonly CredentialView[], now: number, origin: string): string {
   if (views.length === 0) return `No credentials (${origin}). Run \`proxycast login\`, or sign in with \`codex login\` and restart proxycast.\n`;
-  const header = ['ID', 'SOURCE', 'KIND', 'STATE', 'ACCOUNT', 'EXPIRES', 'COOLDOWN', 'QUOTA', 'REQUESTS'];
+  const header = ['ID', 'SOURCE', 'KIND', 'STATE', 'ACCOUNT', 'EXPIRES', 'COOLDOWN', 'QUOTA', 'TOKENS TODAY/TOTAL', 'REQUESTS'];
   const rows = views.map((view) => [
     view.id,
     view.source,
@@ -20,7 +20,8 @@ export function formatStatusTable(views: readonly CredentialView[], now: number,
     view.email ?? view.account_id ?? view.masked_key ?? '-',
     relative(view.expires_at, now),
     view.cooldown_until ? `until ${view.cooldown_until}` : '-',
-    view.quota ? view.quota : '-',
+    view.quota ? `${view.quota}${view.quota_resets_at ? ` (resets ${relative(view.quota_resets_at, now)})` : ''}` : '-',
+    view.tokens_total === null ? '-' : `${view.tokens_today ?? 0}/${view.tokens_total}`,
     `${view.requests} (${view.failures} failed)`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));

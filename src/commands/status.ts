@@ -4,6 +4,9 @@ import { loadConfig, resolveAuthDir } from '../config/load.js';
 import { buildPoolCredentials } from '../credentials/build-pool.js';
 import type { Deps } from '../deps.js';
 import { formatStatusTable } from './status-table.js';
+import path from 'node:path';
+import { proxycastHome } from '../config/paths.js';
+import { UsageStore } from '../metrics/usage-store.js';
 
 export interface StatusOptions {
   configFlag?: string | undefined;
@@ -39,7 +42,12 @@ export async function runStatusCommand(deps: Deps, options: StatusOptions): Prom
   let origin = `from the daemon at ${url}`;
   if (!views) {
     const credentials = await buildPoolCredentials(deps, config, resolveAuthDir(config, deps.homeDir, loaded.file));
-    views = credentials.map((credential) => credentialView(credential, now));
+    const usage = new UsageStore(path.join(proxycastHome(deps.homeDir), 'usage.json'), deps.logger, async () => ({}));
+    await usage.load({ readOnly: true });
+    views = credentials.map((credential) => {
+      credential.quota ??= usage.of(credential.id).quota;
+      return credentialView(credential, now, 0, usage.of(credential.id));
+    });
     origin = `from disk; no daemon answered at ${url}`;
   }
   options.stdout.write(options.json ? `${JSON.stringify(views, null, 2)}\n` : formatStatusTable(views, now, origin));

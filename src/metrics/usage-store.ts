@@ -60,7 +60,7 @@ export class UsageStore {
   ) {}
 
   /** Reads the file; a missing or broken one starts from zero (a broken one is kept aside, never overwritten blind). */
-  async load(): Promise<CounterSnapshot> {
+  async load(options: { readOnly?: boolean } = {}): Promise<CounterSnapshot> {
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
@@ -69,6 +69,7 @@ export class UsageStore {
     }
     const parsed = usageFileSchema.safeParse((() => { try { return JSON.parse(text) as unknown; } catch { return undefined; } })());
     if (!parsed.success) {
+      if (options.readOnly) return {};
       const aside = `${this.file}.broken-${Date.now()}`;
       await fs.rename(this.file, aside).catch(() => undefined);
       this.logger.warn({ file: this.file, movedTo: aside }, 'usage file was unreadable; starting the numbers from zero');
