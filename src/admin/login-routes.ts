@@ -14,6 +14,8 @@ interface LoginSessionEntry {
   error?: string;
   submit?: (text: string) => Promise<LoginResult>;
   cancel: () => void;
+  /** Settles once the outcome is recorded: on success, after the credential joined the pool. */
+  settled?: Promise<'done' | 'failed'>;
 }
 
 const startSchema = z.object({ id: z.string().min(1).optional() }).optional();
@@ -36,18 +38,21 @@ export function registerLoginRoutes(admin: FastifyInstance, runtime: Runtime): v
   const track = (entry: LoginSessionEntry, result: Promise<LoginResult>): string => {
     const id = crypto.randomBytes(12).toString('base64url');
     sessions.set(id, entry);
-    result.then(
-      async (saved) => {
-        entry.status = 'done';
-        entry.result = saved;
-        await addNewLoginCredentials(runtime);
-        await runtime.reloadTokenFileById(saved.credentialId);
-      },
-      (error: unknown) => {
-        entry.status = 'failed';
-        entry.error = error instanceof Error ? error.message : String(error);
-      },
-    );
+    const fail = (error: unknown): 'failed' => {
+      entry.status = 'failed';
+      entry.error = error instanceof Error ? error.message : String(error);
+      return entry.status;
+    };
+    // `done` only once the credential is in the pool, so whoever sees it can list it and chat through it at once.
+    entry.settled = result.then(async (saved) => {
+      await addNewLoginCredentials(runtime).catch((error: unknown) => {
+        throw new Error(`Signed in and saved to ${saved.file}, but the credential could not join the pool: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      await runtime.reloadTokenFileById(saved.credentialId);
+      entry.result = saved;
+      entry.status = 'done';
+      return entry.status;
+    }).catch(fail);
     return id;
   };
   const context = (name: string | undefined) => {
@@ -94,6 +99,7 @@ export function registerLoginRoutes(admin: FastifyInstance, runtime: Runtime): v
     const saved = await entry.submit(parsed.data.url).catch((error: unknown) => {
       throw loginFailure(error);
     });
+    if ((await entry.settled) === 'failed') throw loginFailure(entry.error);
     return { status: 'done', credential_id: saved.credentialId, file: saved.file };
   });
 
