@@ -8,7 +8,7 @@ import { withCredentialAttempts } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
-import { transportError, type UpstreamResponse } from '../upstream/forward.js';
+import { readJsonAnswer } from './json-answer.js';
 import { chatConversationKey, chatToResponsesRequest } from '../translate/chat-to-responses.js';
 import { toChatCompletion } from '../translate/responses-to-chat.js';
 import type { ChatCompletionRequest } from '../wire/chat.js';
@@ -32,29 +32,12 @@ export interface ProxiedAnswer {
   upstreamModel: string;
 }
 
-/** A non-stream answer is read whole (it arrives whole anyway) so its usage can be counted. */
-async function readJsonAnswer(credentialId: string, response: UpstreamResponse, onUsage: (usage: TokenUsage) => void): Promise<PreparedAnswer> {
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw transportError(credentialId, error);
-  }
-  try {
-    const usage = tokenUsageFromChat((JSON.parse(text) as { usage?: unknown }).usage);
-    if (usage) onUsage(usage);
-  } catch {
-    // Not JSON: passed on as is; the client sees what the upstream said.
-  }
-  return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
-}
-
 /** API-key credentials: the client's body goes to `<base>/chat/completions` as is (routing keys removed). */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
   const stream = body.stream === true;
   const response = await forwardWithApiKey(runtime, credential, '/chat/completions', passthroughBody(body, body.model), stream, trace.signal);
   if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, trace.onUsage) };
-  return readJsonAnswer(credential.id, response, trace.onUsage);
+  return readJsonAnswer(credential.id, response, tokenUsageFromChat, trace.onUsage);
 }
 
 /** OAuth credentials: translated to the Responses API, sent to the Codex backend, translated back. */

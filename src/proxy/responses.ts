@@ -7,7 +7,7 @@ import { withCredentialAttempts } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromResponses } from '../metrics/usage.js';
-import { transportError } from '../upstream/forward.js';
+import { readJsonAnswer } from './json-answer.js';
 import { normaliseResponsesRequest, responsesConversationKey } from '../translate/responses-request.js';
 import { toResponsesObject } from '../translate/responses-to-chat.js';
 import type { ResponsesClientRequest } from '../wire/responses.js';
@@ -22,19 +22,7 @@ async function viaApiKey(runtime: Runtime, credential: Credential, body: Respons
   const stream = body.stream === true;
   const response = await forwardWithApiKey(runtime, credential, '/responses', passthroughBody(body, body.model), stream, trace.signal);
   if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, trace.onUsage, RESPONSES_END_MARKS) };
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw transportError(credential.id, error);
-  }
-  try {
-    const usage = tokenUsageFromResponses((JSON.parse(text) as { usage?: unknown }).usage);
-    if (usage) trace.onUsage(usage);
-  } catch {
-    // Not JSON: passed on as is.
-  }
-  return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
+  return readJsonAnswer(credential.id, response, tokenUsageFromResponses, trace.onUsage);
 }
 
 /** OAuth credentials: normalised for the Codex backend; streamed back in the Responses format or folded. */
