@@ -52,13 +52,47 @@ function quotaCell(usage) {
   return cell;
 }
 
+// The CLI-oriented fix some reasons end with ("; run `proxycast login` …"): the page shows its own fix instead.
+const CLI_FIX = /^(fix or replace the file|run `proxycast login`)/;
+
+function withoutCliFix(reason) {
+  return reason.split('; ').filter((part, index) => index === 0 || !CLI_FIX.test(part)).join('; ');
+}
+
+/** What the user can do about a state, in terms of this page (undefined when nothing is needed). */
+function fixFor(view) {
+  const fromFile = (view.reason ?? '').startsWith('token file');
+  if (view.state === 'invalid') {
+    if (view.source === 'codex-cli') return 'Fix: run `codex login` again (its file is never overwritten here), or sign in with “OAuth login” above.';
+    if (fromFile && view.source === 'login') return 'Fix: sign in again with “OAuth login” above (the new tokens replace that file), or correct it; a change is picked up without a restart.';
+    if (fromFile) return 'Fix: correct or replace that file; a change is picked up without a restart, and proxycast never overwrites it.';
+    return view.source === 'config' ? 'Fix: correct this entry under credential_pool in config.yaml; it is re-read on save.' : 'Fix: sign in again with “OAuth login” above.';
+  }
+  if (view.state === 'needs_login') {
+    if (view.source === 'codex-cli') return 'Fix: run `codex login` on this machine (picked up without a restart), or sign in with “OAuth login” above.';
+    if (view.source === 'login') return `Fix: sign in again with “OAuth login” above${view.email ? ` as ${view.email}` : ''}; the new tokens replace this credential's file.`;
+    return `Fix: put fresh tokens in ${view.token_file}, or sign in with “OAuth login” above (that adds a credential of its own).`;
+  }
+  if (view.state === 'cooldown') return 'Nothing to do: it is used again when the cooldown ends, and the other credentials serve meanwhile.';
+  return undefined;
+}
+
 function stateCell(view) {
   const cell = el('div', {}, el('span', { class: `state state-${view.state}`, 'data-state': view.state }, view.state.replace('_', ' ')));
   const warn = ['invalid', 'needs_login'].includes(view.state) ? 'bad' : view.state === 'cooldown' ? 'warn' : '';
-  const reason = view.reason ?? (view.cooldown_until ? `until ${view.cooldown_until}` : null);
+  const reason = view.reason ? withoutCliFix(view.reason) : view.cooldown_until ? `until ${view.cooldown_until}` : null;
   if (reason && view.state !== 'active') cell.append(el('div', { class: `reason ${warn}` }, `⚠ ${reason}`));
   if (view.state === 'cooldown' && view.cooldown_until) cell.append(el('div', { class: 'reason warn' }, `back ${when(view.cooldown_until)}`));
+  const fix = fixFor(view);
+  if (fix) cell.append(el('div', { class: 'fix' }, fix));
+  if (view.state === 'disabled') cell.append(el('div', { class: 'fix muted' }, 'Not used until you click Enable; this is kept across restarts.'));
   return cell;
+}
+
+function kindLabel(view) {
+  if (view.kind === 'api_key') return `API key ${view.masked_key ?? ''}`;
+  if (view.kind === 'oauth') return 'ChatGPT OAuth';
+  return 'unreadable token file';
 }
 
 function rowActions(view) {
@@ -90,7 +124,7 @@ function render(views, usage) {
       return el(
         'tr',
         { 'data-id': view.id },
-        el('td', {}, el('strong', {}, view.id), el('div', { class: 'muted' }, view.kind === 'api_key' ? `API key ${view.masked_key ?? ''}` : 'ChatGPT OAuth')),
+        el('td', {}, el('strong', {}, view.id), el('div', { class: 'muted' }, kindLabel(view))),
         el('td', {}, view.source === 'codex-cli' ? 'imported (Codex CLI)' : view.source),
         el('td', {}, view.email ?? view.account_id ?? '–', view.plan ? el('div', { class: 'muted' }, view.plan) : null),
         el('td', {}, stateCell(view)),
@@ -136,32 +170,39 @@ function showPanel(...children) {
   panel.hidden = children.length === 0;
 }
 
-function pasteForm() {
-  const input = el('input', { type: 'url', id: 'callback-url', placeholder: 'http://localhost:1455/auth/callback?code=…&state=…', 'aria-label': 'Callback URL' });
+function pasteForm(redirectUri, intro) {
+  const input = el('input', { type: 'url', id: 'callback-url', placeholder: `${redirectUri}?code=…&state=…`, 'aria-label': 'Callback URL' });
   return el('div', {},
-    el('div', {}, 'Signed in on another machine? Paste the full URL the browser was sent to (it starts with http://localhost:1455/auth/callback):'),
+    el('div', {}, intro, ' It starts with ', el('code', {}, redirectUri), ':'),
     input,
     el('button', { type: 'button', class: 'primary', id: 'submit-callback', onclick: async () => {
+      const session = loginSession;
       try {
-        await api('POST', `/login/${loginSession}/callback`, { url: input.value });
+        const status = await api('POST', `/login/${session}/callback`, { url: input.value });
+        if (session === loginSession) await finished(status);
       } catch (error) {
         say(error.message);
       }
     } }, 'Finish login'));
 }
 
+/** A login ended (done or failed): close the panel, say how it went, show the new list. */
+async function finished(status) {
+  clearInterval(pollTimer);
+  loginSession = null;
+  showPanel();
+  say(status.status === 'done' ? `Signed in: credential ${status.credential_id} saved to ${status.file}.` : `Login failed: ${status.error}`);
+  await refresh();
+}
+
 function watchLogin() {
   clearInterval(pollTimer);
   pollTimer = setInterval(async () => {
-    if (!loginSession) return;
+    const session = loginSession;
+    if (!session) return;
     try {
-      const status = await api('GET', `/login/${loginSession}`);
-      if (status.status === 'pending') return;
-      clearInterval(pollTimer);
-      loginSession = null;
-      showPanel();
-      say(status.status === 'done' ? `Signed in: credential ${status.credential_id} saved to ${status.file}.` : `Login failed: ${status.error}`);
-      await refresh();
+      const status = await api('GET', `/login/${session}`);
+      if (status.status !== 'pending' && session === loginSession) await finished(status);
     } catch (error) {
       clearInterval(pollTimer);
       say(error.message);
@@ -169,16 +210,32 @@ function watchLogin() {
   }, 1000);
 }
 
+/** Starts a login of `kind` (browser or device), first cancelling one this page left pending. */
+async function startLogin(kind) {
+  if (loginSession) {
+    const previous = loginSession;
+    loginSession = null;
+    await api('DELETE', `/login/${previous}`).catch(() => undefined);
+  }
+  say('');
+  const started = await api('POST', `/login/${kind}`, {});
+  loginSession = started.session;
+  watchLogin();
+  return started;
+}
+
+function signInLink(url, text) {
+  return el('a', { href: url, target: '_blank', rel: 'noopener', id: 'authorize-link' }, text);
+}
+
 $('#oauth-login').addEventListener('click', async () => {
   try {
-    const started = await api('POST', '/login/browser', {});
-    loginSession = started.session;
+    const started = await startLogin('browser');
     window.open(started.authorize_url, '_blank', 'noopener');
     showPanel(
-      el('div', {}, 'A sign-in page opened in a new tab. If it did not, ', el('a', { href: started.authorize_url, target: '_blank', rel: 'noopener', id: 'authorize-link' }, 'open it here'), '.'),
-      pasteForm(),
+      el('div', {}, 'A sign-in page opened in a new tab; this page updates when you are done. If no tab opened, ', signInLink(started.authorize_url, 'open it here'), '.'),
+      pasteForm(started.redirect_uri, 'If the browser ended on a page that could not load (it ran on another machine), paste its address here.'),
     );
-    watchLogin();
   } catch (error) {
     say(error.message);
   }
@@ -186,14 +243,12 @@ $('#oauth-login').addEventListener('click', async () => {
 
 $('#device-login').addEventListener('click', async () => {
   try {
-    const started = await api('POST', '/login/device', {});
-    loginSession = started.session;
+    const started = await startLogin('device');
     showPanel(
-      el('div', {}, 'Open ', el('a', { href: started.verification_url, target: '_blank', rel: 'noopener' }, started.verification_url), ' and enter this code:'),
+      el('div', {}, 'Open ', el('a', { href: started.verification_url, target: '_blank', rel: 'noopener' }, started.verification_url), ' on any device and enter this code:'),
       el('div', { class: 'code', id: 'user-code' }, started.user_code),
-      el('div', { class: 'muted' }, 'The code expires in 15 minutes. This page updates by itself.'),
+      el('div', { class: 'muted' }, `The code expires ${when(started.expires_at)}. This page updates by itself.`),
     );
-    watchLogin();
   } catch (error) {
     say(error.message);
   }
@@ -201,13 +256,11 @@ $('#device-login').addEventListener('click', async () => {
 
 $('#paste-callback').addEventListener('click', async () => {
   try {
-    const started = await api('POST', '/login/browser', {});
-    loginSession = started.session;
+    const started = await startLogin('browser');
     showPanel(
-      el('div', {}, 'Open this sign-in link in a browser on any machine: ', el('a', { href: started.authorize_url, target: '_blank', rel: 'noopener', id: 'authorize-link' }, 'sign-in link'), ' (copy it), sign in, then paste the address the browser ends up on.'),
-      pasteForm(),
+      el('div', {}, 'Open this ', signInLink(started.authorize_url, 'sign-in link'), ' in a browser on any machine (copy it) and sign in.'),
+      pasteForm(started.redirect_uri, 'Then paste the address the browser ends up on (the page itself may fail to load; that is expected).'),
     );
-    watchLogin();
   } catch (error) {
     say(error.message);
   }
