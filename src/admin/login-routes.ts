@@ -18,6 +18,8 @@ interface LoginSessionEntry {
   settled?: Promise<'done' | 'failed'>;
 }
 
+const SETTLED_SESSION_TTL_MS = 10 * 60 * 1000;
+
 const startSchema = z.object({ id: z.string().min(1).optional() }).optional();
 const callbackSchema = z.object({ url: z.string().min(1) });
 
@@ -38,6 +40,8 @@ export function registerLoginRoutes(admin: FastifyInstance, runtime: Runtime): v
   const track = (entry: LoginSessionEntry, result: Promise<LoginResult>): string => {
     const id = crypto.randomBytes(12).toString('base64url');
     sessions.set(id, entry);
+    // A settled session is kept a while for the page to read, then dropped.
+    void result.catch(() => undefined).finally(() => setTimeout(() => sessions.delete(id), SETTLED_SESSION_TTL_MS).unref());
     const fail = (error: unknown): 'failed' => {
       entry.status = 'failed';
       entry.error = error instanceof Error ? error.message : String(error);
@@ -45,6 +49,8 @@ export function registerLoginRoutes(admin: FastifyInstance, runtime: Runtime): v
     };
     // `done` only once the credential is in the pool, so whoever sees it can list it and chat through it at once.
     entry.settled = result.then(async (saved) => {
+      // Signing in under an id removed earlier brings it back.
+      if (runtime.adminState.isRemoved(saved.credentialId)) await runtime.adminState.forget(saved.credentialId);
       await addNewLoginCredentials(runtime).catch((error: unknown) => {
         throw new Error(`Signed in and saved to ${saved.file}, but the credential could not join the pool: ${error instanceof Error ? error.message : String(error)}`);
       });
