@@ -1,7 +1,7 @@
 import type { Credential } from '../credentials/credential.js';
 import type { Runtime } from '../runtime.js';
 import { resolveOAuthModel } from '../routing/router.js';
-import { splitEffortSuffix } from '../translate/chat-to-responses.js';
+import { splitEffortSuffix } from '../translate/codex-request-rules.js';
 import { FALLBACK_CODEX_MODELS } from './model-catalog.js';
 import { fetchCredentialModels } from './list-models.js';
 

@@ -1,5 +1,5 @@
 import { tokenUsageFromResponses, type TokenUsage } from '../metrics/usage.js';
-import { failureFromEvent, upstreamFailureToProxyError, type FailureContext } from '../translate/responses-to-chat.js';
+import { failureFromEvent, upstreamFailureToProxyError, type FailureContext } from '../translate/upstream-failure.js';
 import { ProxyError } from '../errors.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 import type { CodexEventReader } from './codex-events.js';

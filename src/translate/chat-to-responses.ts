@@ -3,7 +3,6 @@
  * The body is built from a whitelist: a key reaches the backend only if this file writes it, so a parameter the
  * backend rejects (5.4) can never leak through. Everything dropped is reported in `warnings`.
  */
-import { createHash } from 'node:crypto';
 import { ProxyError } from '../errors.js';
 import type { ChatAssistantMessage, ChatCompletionRequest, ChatContent, ChatMessage, ChatTool, ChatToolMessage } from '../wire/chat.js';
 import {
@@ -17,36 +16,13 @@ import {
   type ResponsesRequestBody,
   type ResponsesToolChoice,
 } from '../wire/responses.js';
-
-/** Parameters the ChatGPT backend answers 400 "Unsupported parameter" to, or that make no sense there (5.4). */
-export const REJECTED_PARAMETERS = [
-  'max_tokens', 'max_completion_tokens', 'max_output_tokens', 'temperature', 'top_p', 'presence_penalty',
-  'frequency_penalty', 'seed', 'stream_options', 'user', 'metadata', 'logprobs', 'top_logprobs', 'logit_bias', 'stop',
-  'truncation', 'previous_response_id', 'prompt_cache_retention', 'safety_identifier', 'store', 'background',
-] as const;
-
-/** The text a synthetic tool result carries when the history has a call without a result. */
-export const MISSING_TOOL_RESULT_TEXT = '(no result was recorded)';
+import { deriveConversationKey, REJECTED_PARAMETERS, splitEffortSuffix, type TranslatedRequest } from './codex-request-rules.js';
+import { claimToolCall, insertMissingToolOutputs, MISSING_TOOL_RESULT_TEXT, recordToolCall, type ToolCallLedger } from './tool-pairing.js';
 
 const HANDLED_KEYS = new Set([
   'model', 'messages', 'stream', 'stream_options', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning_effort',
   'reasoning', 'response_format', 'verbosity', 'n', 'prompt_cache_key', 'service_tier',
 ]);
-const EFFORT_SUFFIX = new RegExp(`^(.+?)(?:[-_:](${REASONING_EFFORTS.join('|')})|\\((${REASONING_EFFORTS.join('|')})\\))$`, 'i');
-
-/** Splits an effort suffix off a model name: `gpt-5.5-high`, `gpt-5.5_high`, `gpt-5.5:high`, `gpt-5.5(high)` → gpt-5.5 + high. */
-export function splitEffortSuffix(model: string): { model: string; effort?: ReasoningEffort } {
-  const match = EFFORT_SUFFIX.exec(model.trim());
-  const effort = (match?.[2] ?? match?.[3])?.toLowerCase();
-  return match?.[1] && isReasoningEffort(effort) ? { model: match[1], effort } : { model };
-}
-
-/** A stable UUID-shaped key from the instructions and the first user message, so all turns of one chat share it. */
-export function deriveConversationKey(instructions: string, firstUserMessage: string): string {
-  const hex = createHash('sha256').update(`${instructions}\u0000${firstUserMessage}`).digest('hex');
-  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** The conversation key of a Chat request (its `prompt_cache_key`, else derived); the pool uses it for sticky sessions. */
 export function chatConversationKey(request: ChatCompletionRequest): string {
@@ -104,12 +80,7 @@ function userContent(content: ChatContent, param: string): ResponsesContentPart[
   });
 }
 
-interface RecordedCall { clientId: string; callId: string; messageIndex: number; answered: boolean }
-interface Conversion { input: ResponsesInputItem[]; calls: RecordedCall[]; usedIds: Set<string>; warnings: string[] }
-
-function stableCallId(messageIndex: number, callIndex: number, name: string): string {
-  return `call_${createHash('sha256').update(`${messageIndex}:${callIndex}:${name}`).digest('hex').slice(0, 24)}`;
-}
+interface Conversion extends ToolCallLedger { input: ResponsesInputItem[]; warnings: string[] }
 
 function addAssistant(message: ChatAssistantMessage, index: number, state: Conversion): void {
   const text = plainText(message.content?.length ? message.content : (message.refusal ?? ''), `messages[${index}].content`);
@@ -118,23 +89,11 @@ function addAssistant(message: ChatAssistantMessage, index: number, state: Conve
     if (call.type !== undefined && call.type !== 'function') {
       throw ProxyError.invalidRequest(`Tool call type '${call.type}' is not supported.`, `messages[${index}].tool_calls[${callIndex}].type`);
     }
-    const clientId = (call.id ?? '').trim();
-    let callId = clientId || stableCallId(index, callIndex, call.function.name);
-    // Some clients reuse ids such as "call_0" in every turn; each upstream call id must be unique.
-    for (let n = 2; state.usedIds.has(callId); n += 1) callId = `${clientId || 'call'}_${n}`;
-    state.usedIds.add(callId);
-    state.calls.push({ clientId, callId, messageIndex: index, answered: false });
+    const callId = recordToolCall(state, (call.id ?? '').trim(), index, callIndex, call.function.name);
     const raw = call.function.arguments;
     const args = typeof raw === 'string' ? raw : raw ? JSON.stringify(raw) : '';
     state.input.push({ type: 'function_call', call_id: callId, name: call.function.name, arguments: args.trim() ? args : '{}' });
   });
-}
-
-/** The call a tool message answers: the first waiting call with its id in the latest turn that has one. */
-function findWaitingCall(calls: RecordedCall[], clientId: string): RecordedCall | undefined {
-  const waiting = calls.filter((call) => !call.answered && (clientId === '' || call.clientId === clientId));
-  const latestTurn = waiting.at(-1)?.messageIndex;
-  return waiting.find((call) => call.messageIndex === latestTurn);
 }
 
 /** A tool result: text stays a string; content with images becomes input_text / input_image parts. */
@@ -144,53 +103,12 @@ function toolOutput(content: ChatContent, param: string): ResponsesFunctionCallO
   return userContent(content, param).filter((part) => part.type === 'input_text' || part.type === 'input_image');
 }
 
-/*
- * Tool-result pairing (the backend 400s on any orphan, 5.4). Our choices:
- * - a tool message naming a call id that no earlier assistant message made is REFUSED (400, param
- *   `messages[i].tool_call_id`): we cannot tell what it answers, and guessing would feed the model a wrong result;
- * - a tool message without an id answers the first waiting call of the latest turn (clients that drop ids send the
- *   results in call order); a warning says so;
- * - an assistant call that never got a result (typically a run the user interrupted) gets a synthetic result
- *   MISSING_TOOL_RESULT_TEXT after its turn's results, see insertMissingToolOutputs; refusing would make the whole
- *   conversation unusable, and the text tells the model plainly that no result exists.
- */
+/** A tool message → function_call_output for the call it answers (the pairing rules are in tool-pairing.ts). */
 function addToolResult(message: ChatToolMessage, index: number, state: Conversion): void {
   const clientId = (message.tool_call_id ?? '').trim();
-  const call = findWaitingCall(state.calls, clientId);
-  if (!call) {
-    const param = `messages[${index}].tool_call_id`;
-    if (clientId === '') {
-      throw ProxyError.invalidRequest('This tool message has no tool_call_id and no assistant tool call is waiting for a result.', param);
-    }
-    const known = state.calls.some((recorded) => recorded.clientId === clientId);
-    const why = known ? 'already has a result earlier in the conversation' : 'matches no tool call of an earlier assistant message';
-    throw ProxyError.invalidRequest(`The tool_call_id '${clientId}' ${why}; every tool message must answer one assistant tool call.`, param);
-  }
+  const call = claimToolCall(state.calls, clientId, `messages[${index}].tool_call_id`);
   if (clientId === '') state.warnings.push(`messages[${index}] had no tool_call_id; paired with call ${call.callId}`);
-  call.answered = true;
   state.input.push({ type: 'function_call_output', call_id: call.callId, output: toolOutput(message.content, `messages[${index}].content`) });
-}
-
-function isCallItem(item: ResponsesInputItem | undefined): boolean {
-  return item?.type === 'function_call' || item?.type === 'function_call_output';
-}
-
-/** Adds a synthetic result after each block of calls and results for every call that has no result anywhere. */
-export function insertMissingToolOutputs(items: ResponsesInputItem[]): { input: ResponsesInputItem[]; repairedCallIds: string[] } {
-  const answered = new Set(items.flatMap((item) => (item.type === 'function_call_output' && typeof item.call_id === 'string' ? [item.call_id] : [])));
-  const input: ResponsesInputItem[] = [];
-  const repairedCallIds: string[] = [];
-  let waiting: string[] = [];
-  items.forEach((item, index) => {
-    input.push(item);
-    if (item.type === 'function_call' && typeof item.call_id === 'string' && !answered.has(item.call_id)) waiting.push(item.call_id);
-    if (isCallItem(item) && !isCallItem(items[index + 1])) {
-      for (const callId of waiting) input.push({ type: 'function_call_output', call_id: callId, output: MISSING_TOOL_RESULT_TEXT });
-      repairedCallIds.push(...waiting);
-      waiting = [];
-    }
-  });
-  return { input, repairedCallIds };
 }
 
 function convertMessages(messages: ChatMessage[], warnings: string[]): ResponsesInputItem[] {
@@ -282,13 +200,6 @@ function droppedKeyWarnings(request: ChatCompletionRequest): string[] {
     if (key === 'store') return ["store forced to false: the ChatGPT Codex backend stores nothing"];
     return [rejected.has(key) ? `dropped '${key}': the ChatGPT Codex backend rejects it` : `dropped unknown parameter '${key}'`];
   });
-}
-
-/** What both request translators return: the body, what was dropped or repaired, and the conversation key. */
-export interface TranslatedRequest {
-  request: ResponsesRequestBody;
-  warnings: string[];
-  promptCacheKey: string;
 }
 
 /** The argument of chatToResponsesRequest. */

@@ -13,14 +13,8 @@ import {
   type ResponsesRequestBody,
   type ResponsesTool,
 } from '../wire/responses.js';
-import {
-  deriveConversationKey,
-  insertMissingToolOutputs,
-  MISSING_TOOL_RESULT_TEXT,
-  REJECTED_PARAMETERS,
-  splitEffortSuffix,
-  type TranslatedRequest,
-} from './chat-to-responses.js';
+import { deriveConversationKey, REJECTED_PARAMETERS, splitEffortSuffix, type TranslatedRequest } from './codex-request-rules.js';
+import { checkToolPairing, insertMissingToolOutputs, MISSING_TOOL_RESULT_TEXT } from './tool-pairing.js';
 
 const HANDLED_KEYS = new Set([
   'model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'reasoning', 'text', 'include',
@@ -76,22 +70,6 @@ function splitInput(input: ResponsesClientRequest['input']): { folded: string[];
     else items.push({ ...item, type: String(item.type) });
   });
   return { folded, items };
-}
-
-/** Refuses a function_call_output whose call_id no earlier function_call made, and a call without a call_id. */
-function checkToolPairing(items: ResponsesInputItem[]): void {
-  const calls = new Set<string>();
-  items.forEach((item, index) => {
-    const rawCallId = fieldOf(item, 'call_id');
-    const callId = typeof rawCallId === 'string' ? rawCallId : '';
-    if (item.type === 'function_call') {
-      if (!callId) throw ProxyError.invalidRequest('A function_call item needs a non-empty call_id.', `input[${index}].call_id`);
-      calls.add(callId);
-    } else if (item.type === 'function_call_output' && !calls.has(callId)) {
-      const why = `The function_call_output call_id '${callId}' matches no earlier function_call item.`;
-      throw ProxyError.invalidRequest(why, `input[${index}].call_id`);
-    }
-  });
 }
 
 /** Chat-style nested tools (`{type, function:{…}}`) are flattened; every other tool passes through. */

@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/errors.js';
-import {
-  chatConversationKey,
-  chatToResponsesRequest,
-  MISSING_TOOL_RESULT_TEXT,
-  splitEffortSuffix,
-} from '../../src/translate/chat-to-responses.js';
+import { chatConversationKey, chatToResponsesRequest } from '../../src/translate/chat-to-responses.js';
+import { splitEffortSuffix } from '../../src/translate/codex-request-rules.js';
+import { MISSING_TOOL_RESULT_TEXT } from '../../src/translate/tool-pairing.js';
 import { chatCompletionRequestSchema } from '../../src/wire/chat.js';
 import type { ResponsesInputItem } from '../../src/wire/responses.js';
 

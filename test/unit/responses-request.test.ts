@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../../src/errors.js';
-import { MISSING_TOOL_RESULT_TEXT } from '../../src/translate/chat-to-responses.js';
+import { MISSING_TOOL_RESULT_TEXT } from '../../src/translate/tool-pairing.js';
 import { normaliseResponsesRequest, responsesConversationKey } from '../../src/translate/responses-request.js';
 import { responsesClientRequestSchema } from '../../src/wire/responses.js';
 
