@@ -4,7 +4,8 @@ import { z } from 'zod';
 const proxyUrl = z.string().refine(
   (value) => {
     try {
-      return ['http:', 'https:', 'socks5:', 'socks:'].includes(new URL(value).protocol);
+      const url = new URL(value);
+      return ['http:', 'https:', 'socks5:', 'socks:'].includes(url.protocol) && url.hostname !== '';
     } catch {
       return false;
     }
@@ -62,6 +63,8 @@ export const configSchema = z.strictObject({
       strategy: z.enum(['round-robin', 'fill-first']).default('round-robin'),
       rules: z.array(routingRuleSchema).default([]),
       max_attempts: z.number().int().min(1).max(10).default(3),
+      /** A credential in a quota cooldown is probed (GET wham/usage) at most this often; 0 = never (wait for the reset). */
+      quota_probe_interval_seconds: z.number().int().min(0).default(300),
     })
     .prefault({}),
   upstream: z

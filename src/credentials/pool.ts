@@ -1,10 +1,15 @@
 import type { Credential } from './credential.js';
-import { chooseByStrategy, cooldownEnd, effectiveState, isUsable, lastResortCredential, usableCredentials, type Strategy } from './selection.js';
+import {
+  chooseByStrategy, chooseForSession, cooldownEnd, effectiveState, isUsable, lastResortCredential, rebalanceTarget, usableCredentials,
+  type Strategy,
+} from './selection.js';
 import type { CredentialState } from './types.js';
 import { quotaExhaustedUntil } from './quota.js';
 
 /** How long a conversation stays pinned to the credential that served it, after its last turn. */
 const STICKY_TTL_MS = 60 * 60 * 1000;
+/** Expired pins are swept at most this often (counts may include pins expired since, for up to this long). */
+const STICKY_SWEEP_MS = 60 * 1000;
 
 interface StickyEntry {
   credentialId: string;
@@ -27,6 +32,11 @@ export class CredentialPool {
   private credentials: Credential[] = [];
   private lastUsedId: string | undefined;
   private readonly sticky = new Map<string, StickyEntry>();
+  /** Pins per credential id, kept in step with `sticky`. */
+  private readonly pinCounts = new Map<string, number>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  /** Requests holding each credential right now (attempt started, answer not yet finished). */
+  private readonly busy = new Map<string, number>();
 
   constructor(
     credentials: Credential[],
@@ -56,11 +66,14 @@ export class CredentialPool {
 
   remove(id: string): void {
     this.credentials = this.credentials.filter((credential) => credential.id !== id);
+    for (const [key, entry] of this.sticky) if (entry.credentialId === id) this.unpin(key);
   }
 
   /**
    * Picks a credential for one attempt. A conversation (stickyKey) stays on the credential that served it while that
-   * one is usable; otherwise the strategy chooses and the conversation moves there.
+   * one is usable; otherwise — and for a new conversation — the strategy chooses among the credentials under their
+   * bounded share (chooseForSession: fair share plus slack) and the conversation moves there. Under round-robin a conversation whose credential
+   * holds more than its share moves to the least loaded one (rebalanceTarget), so no account keeps them all.
    */
   pick(
     now: number,
@@ -70,23 +83,47 @@ export class CredentialPool {
     const candidates = filter ? this.credentials.filter((credential) => filter(credential)) : this.credentials;
     const usable = usableCredentials(candidates, now, options.exclude ?? new Set());
     if (usable.length === 0) return lastResortCredential(candidates, now, options.exclude ?? new Set());
-    const pinned = options.stickyKey ? this.sticky.get(options.stickyKey) : undefined;
-    if (pinned && now - pinned.lastSeen < STICKY_TTL_MS) {
-      const credential = usable.find((candidate) => candidate.id === pinned.credentialId);
-      if (credential) {
-        pinned.lastSeen = now;
-        return credential;
-      }
-    }
     const order = this.credentials.map((credential) => credential.id);
-    const chosen = chooseByStrategy(usable, this.strategy, order, this.lastUsedId);
-    this.lastUsedId = chosen.id;
-    if (options.stickyKey) this.sticky.set(options.stickyKey, { credentialId: chosen.id, lastSeen: now });
-    this.pruneSticky(now);
-    return chosen;
+    const key = options.stickyKey;
+    if (!key) return this.remember(chooseByStrategy(usable, this.strategy, order, this.lastUsedId));
+    this.sweep(now);
+    const pinned = this.sticky.get(key);
+    const live = pinned && now - pinned.lastSeen < STICKY_TTL_MS ? pinned : undefined;
+    const counts = Object.fromEntries(this.pinCounts);
+    const holder = live ? usable.find((candidate) => candidate.id === live.credentialId) : undefined;
+    if (holder) {
+      const target = rebalanceTarget(holder, usable, this.strategy, counts, this.sticky.size);
+      this.pin(key, (target ?? holder).id, now);
+      return target ?? holder;
+    }
+    const total = this.sticky.size + (pinned ? 0 : 1);
+    const chosen = chooseForSession(usable, this.strategy, order, this.lastUsedId, counts, total);
+    this.pin(key, chosen.id, now);
+    return this.remember(chosen);
   }
 
-  /** Number of live conversations pinned to each credential (shown in status). */
+  /**
+   * Marks one request as holding the credential until the returned release is called (idempotent): an answer
+   * that finished, failed or whose client went away releases it.
+   */
+  acquire(id: string): () => void {
+    this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.busy.get(id) ?? 1) - 1;
+      if (left > 0) this.busy.set(id, left);
+      else this.busy.delete(id);
+    };
+  }
+
+  /** Requests holding each credential right now (ids without any are absent). */
+  inFlight(): Record<string, number> {
+    return Object.fromEntries(this.busy);
+  }
+
+  /** Number of live conversations pinned to each credential (shown in status as sticky_sessions). */
   stickyCounts(now: number): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const entry of this.sticky.values()) {
@@ -130,8 +167,35 @@ export class CredentialPool {
     return { allCoolingDown, allLimited, earliestResetMs: earliest, summary, ids: this.credentials.map((credential) => credential.id) };
   }
 
-  private pruneSticky(now: number): void {
-    if (this.sticky.size < 10_000) return;
-    for (const [key, entry] of this.sticky) if (now - entry.lastSeen >= STICKY_TTL_MS) this.sticky.delete(key);
+  private remember(chosen: Credential): Credential {
+    this.lastUsedId = chosen.id;
+    return chosen;
+  }
+
+  private pin(key: string, credentialId: string, now: number): void {
+    const entry = this.sticky.get(key);
+    if (entry?.credentialId === credentialId) {
+      entry.lastSeen = now;
+      return;
+    }
+    if (entry) this.unpin(key);
+    this.sticky.set(key, { credentialId, lastSeen: now });
+    this.pinCounts.set(credentialId, (this.pinCounts.get(credentialId) ?? 0) + 1);
+  }
+
+  private unpin(key: string): void {
+    const entry = this.sticky.get(key);
+    if (!entry) return;
+    this.sticky.delete(key);
+    const left = (this.pinCounts.get(entry.credentialId) ?? 1) - 1;
+    if (left > 0) this.pinCounts.set(entry.credentialId, left);
+    else this.pinCounts.delete(entry.credentialId);
+  }
+
+  /** Drops the pins whose conversation has been quiet for the TTL (at most once a minute). */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < STICKY_SWEEP_MS && now >= this.lastSweep) return;
+    this.lastSweep = now;
+    for (const [key, entry] of this.sticky) if (now - entry.lastSeen >= STICKY_TTL_MS) this.unpin(key);
   }
 }

@@ -71,3 +71,65 @@ export function lastResortCredential(credentials: readonly Credential[], now: nu
   }
   return best;
 }
+
+/** A credential's fair share of the live conversations: all of them spread over the usable credentials, rounded up. */
+export function fairShare(liveSessions: number, usableCount: number): number {
+  return Math.ceil(liveSessions / Math.max(1, usableCount));
+}
+
+/** How many conversations one credential may hold beyond its fair share before it gets no new ones. */
+export function stickySlack(fair: number): number {
+  return Math.max(1, Math.ceil(fair / 4));
+}
+
+/**
+ * The most conversations one usable credential should hold: its fair share plus a slack, so ordinary imbalance
+ * costs no cache hits but no account ends up holding them all.
+ */
+export function stickyCap(liveSessions: number, usableCount: number): number {
+  const fair = fairShare(liveSessions, usableCount);
+  return fair + stickySlack(fair);
+}
+
+/**
+ * Where a conversation without a (usable) pin goes, `liveSessions` counting it: by strategy among the usable
+ * credentials under the cap (a credential holding more than its fair share plus slack gets no new conversation),
+ * else among all. Fill-first has no cap: draining one account first is what it asks for, sessions included.
+ */
+export function chooseForSession(
+  usable: readonly Credential[],
+  strategy: Strategy,
+  order: readonly string[],
+  lastUsedId: string | undefined,
+  counts: Readonly<Record<string, number>>,
+  liveSessions: number,
+): Credential {
+  if (strategy === 'fill-first') return chooseByStrategy(usable, strategy, order, lastUsedId);
+  const cap = stickyCap(liveSessions, usable.length);
+  const open = usable.filter((credential) => (counts[credential.id] ?? 0) < cap);
+  return chooseByStrategy(open.length > 0 ? open : usable, strategy, order, lastUsedId);
+}
+
+/**
+ * Whether a conversation pinned to `holder` should move to rebalance: only under round-robin, only when the
+ * holder is over the cap, and only to a usable credential below its fair share (so each move helps). Returns the
+ * credential to move to (the least loaded, pool order breaking ties), else undefined.
+ */
+export function rebalanceTarget(
+  holder: Credential,
+  usable: readonly Credential[],
+  strategy: Strategy,
+  counts: Readonly<Record<string, number>>,
+  liveSessions: number,
+): Credential | undefined {
+  if (strategy !== 'round-robin') return undefined;
+  const held = (credential: Credential) => counts[credential.id] ?? 0;
+  if (held(holder) <= stickyCap(liveSessions, usable.length)) return undefined;
+  const fair = fairShare(liveSessions, usable.length);
+  let best: Credential | undefined;
+  for (const credential of usable) {
+    if (credential.id === holder.id || held(credential) >= fair) continue;
+    if (!best || held(credential) < held(best)) best = credential;
+  }
+  return best;
+}

@@ -1,7 +1,9 @@
 import { ProxyError } from '../errors.js';
 import type { Credential } from '../credentials/credential.js';
 import { coolDownAfter, noteSuccess } from '../credentials/cooldown.js';
+import { quotaProberFor } from '../credentials/quota-probe.js';
 import type { Runtime } from '../runtime.js';
+import type { PreparedAnswer } from './answer.js';
 
 export interface AttemptOptions {
   stickyKey?: string | undefined;
@@ -15,12 +17,56 @@ export interface AttemptOptions {
 export interface AttemptResult<T> {
   value: T;
   credential: Credential;
+  /** Ends the request's hold on the credential (idempotent); call it when the answer is finished or abandoned. */
+  release: () => void;
+}
+
+/** How long a request that finds every credential out waits for the quota probes already running. */
+const PROBE_WAIT_MS = 5_000;
+
+/**
+ * Upstream codes that are the request's fault whatever status they came with (some arrive in a `response.failed`
+ * event that is otherwise read as a server error): the same request fails on every account, so it is returned at
+ * once, as a 400, and cools nothing down.
+ */
+const REQUEST_FAULT_CODES = new Set([
+  'context_length_exceeded', 'content_policy_violation', 'content_filter', 'invalid_prompt', 'cyber_policy',
+  'image_content_policy_violation', 'invalid_image', 'invalid_image_format', 'invalid_base64_image', 'invalid_image_url',
+  'image_too_large', 'image_too_small', 'image_parse_error', 'invalid_image_mode', 'image_file_too_large',
+  'unsupported_image_media_type', 'empty_image_file', 'failed_to_download_image', 'image_file_not_found',
+  'string_above_max_length', 'invalid_value',
+]);
+
+/** A thrown value as a ProxyError, with a request fault that looked like a credential fault put right. */
+export function classifyAttemptError(error: unknown, credentialId: string): ProxyError {
+  const proxyError = error instanceof ProxyError ? error : ProxyError.upstreamUnavailable(credentialId, String((error as Error)?.message ?? error));
+  if (!REQUEST_FAULT_CODES.has(proxyError.code) || (!proxyError.credentialFault && proxyError.status < 500)) return proxyError;
+  return new ProxyError({ status: 400, type: 'invalid_request_error', code: proxyError.code, message: proxyError.message, param: proxyError.param });
+}
+
+const BASE = Symbol('proxycast.baseRuntime');
+
+/** The runtime a per-request view was made from (the runtime itself when it is not a view). */
+function baseOf(runtime: Runtime): Runtime {
+  return (runtime as Runtime & { [BASE]?: Runtime })[BASE] ?? runtime;
+}
+
+/**
+ * A view of the runtime whose config() is the config in force now, for the whole of one request: a hot reload
+ * during the request (between two failover attempts, say) applies to the next request, not to this one. Everything
+ * else (pool, token manager, dispatchers) is the live runtime's.
+ */
+export function withRequestConfig(runtime: Runtime): Runtime {
+  const base = baseOf(runtime);
+  const config = base.config();
+  return Object.create(base, { config: { value: () => config }, [BASE]: { value: base } }) as Runtime;
 }
 
 /**
  * Runs `attempt` on one credential after another until one succeeds, before any byte reaches the client.
  * A credential fault (429, 401/403 after the refresh retry, 5xx, transport, timeout) cools that credential down and
  * moves on, at most routing.max_attempts times; a request fault (bad input) is thrown at once and cools nothing.
+ * When no credential is left, due quota probes get a few seconds to bring one back before the one error is thrown.
  */
 export async function withCredentialAttempts<T>(
   runtime: Runtime,
@@ -31,19 +77,29 @@ export async function withCredentialAttempts<T>(
   const failures: ProxyError[] = [];
   const maxAttempts = runtime.config().routing.max_attempts;
   const clock = runtime.deps.clock;
-  for (let round = 0; round < maxAttempts; round += 1) {
+  const prober = quotaProberFor(baseOf(runtime));
+  prober.kick(clock.now());
+  let waitedForProbes = false;
+  for (let round = 0; round < maxAttempts; ) {
     if (options.signal.aborted) throw ProxyError.internal();
     const credential = runtime.pool.pick(clock.now(), { exclude: tried, stickyKey: options.stickyKey, ...(options.filter ? { filter: options.filter } : {}) });
-    if (!credential) break;
+    if (!credential) {
+      if (waitedForProbes || !(await waitForProbes(prober.kick(clock.now())))) break;
+      waitedForProbes = true;
+      continue;
+    }
+    round += 1;
     tried.add(credential.id);
     credential.stats.requests += 1;
     options.onCredential?.(credential);
+    const release = runtime.pool.acquire(credential.id);
     try {
       const value = await attempt(credential);
       noteSuccess(credential, clock.now());
-      return { value, credential };
+      return { value, credential, release };
     } catch (error) {
-      const proxyError = error instanceof ProxyError ? error : ProxyError.upstreamUnavailable(credential.id, String((error as Error)?.message ?? error));
+      release();
+      const proxyError = classifyAttemptError(error, credential.id);
       if (!proxyError.credentialFault || options.signal.aborted) throw proxyError;
       coolDownAfter(credential, proxyError, clock.now());
       runtime.metrics.failovers.inc({ credential: credential.id, code: proxyError.code });
@@ -52,6 +108,56 @@ export async function withCredentialAttempts<T>(
     }
   }
   throw exhaustedError(runtime, failures, tried);
+}
+
+/** Waits (bounded) for running probes; true when there were any, so the pool is worth asking again. */
+async function waitForProbes(pending: Promise<unknown>[]): Promise<boolean> {
+  if (pending.length === 0) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, PROBE_WAIT_MS);
+    timer.unref();
+  });
+  await Promise.race([Promise.allSettled(pending), timeout]);
+  clearTimeout(timer);
+  return true;
+}
+
+/**
+ * The prepared answer with the credential's hold released when it is done: at once for a JSON body, when the SSE
+ * frames end, fail or are abandoned (the writer stops iterating), or when the client goes away.
+ */
+export function releaseWhenDone(answer: PreparedAnswer, release: () => void, signal: AbortSignal): PreparedAnswer {
+  if (answer.kind !== 'sse') {
+    release();
+    return answer;
+  }
+  signal.addEventListener('abort', release, { once: true });
+  const frames = answer.frames;
+  return {
+    kind: 'sse',
+    frames: {
+      [Symbol.asyncIterator]() {
+        const iterator = frames[Symbol.asyncIterator]();
+        return {
+          async next() {
+            try {
+              const item = await iterator.next();
+              if (item.done) release();
+              return item;
+            } catch (error) {
+              release();
+              throw error;
+            }
+          },
+          async return(value?: unknown) {
+            release();
+            return (await iterator.return?.(value)) ?? { done: true as const, value: undefined };
+          },
+        };
+      },
+    },
+  };
 }
 
 /** The one error for "no credential could serve this": the only failure as is, 429 if all are limited, else 503. */

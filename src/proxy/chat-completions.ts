@@ -4,7 +4,7 @@ import { parseChatRequest, type ChatEnvelope } from '../http/body.js';
 import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { passThroughSse } from './passthrough-stream.js';
-import { withCredentialAttempts } from './attempts.js';
+import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
@@ -58,13 +58,14 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: ChatC
 }
 
 /** POST /v1/chat/completions: route, pick a credential, forward (translating for OAuth), fail over before output. */
-export async function proxyChatCompletions(runtime: Runtime, body: ChatEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
+export async function proxyChatCompletions(live: Runtime, body: ChatEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
+  const runtime = withRequestConfig(live);
   routeModel(body.model, runtime.config().routing.rules);
   let parsed: ChatCompletionRequest | undefined;
   const parsedRequest = () => (parsed ??= parseChatRequest(body));
   let upstreamModel = body.model;
   const stickyKey = trace.sessionId ?? (typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined);
-  const { value, credential } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey: stickyKey ?? conversationKeyOf(body) }, async (candidate) => {
+  const { value, credential, release } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey: stickyKey ?? conversationKeyOf(body) }, async (candidate) => {
     if (candidate.kind === 'api_key') {
       upstreamModel = body.model;
       return viaApiKey(runtime, candidate, body, trace);
@@ -72,7 +73,7 @@ export async function proxyChatCompletions(runtime: Runtime, body: ChatEnvelope,
     upstreamModel = oauthUpstreamModel(runtime, candidate, body.model);
     return viaCodex(runtime, candidate, parsedRequest(), upstreamModel, trace);
   });
-  return { answer: value, credential, upstreamModel };
+  return { answer: releaseWhenDone(value, release, trace.signal), credential, upstreamModel };
 }
 
 /** The derived conversation key for sticky sessions; an unparsable body simply has none. */

@@ -3,7 +3,7 @@ import { parseResponsesRequest, type ResponsesEnvelope } from '../http/body.js';
 import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { passThroughSse, RESPONSES_END_MARKS } from './passthrough-stream.js';
-import { withCredentialAttempts } from './attempts.js';
+import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromResponses } from '../metrics/usage.js';
@@ -40,7 +40,8 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: Respo
 }
 
 /** POST /v1/responses: the Responses API for clients that speak it. */
-export async function proxyResponses(runtime: Runtime, body: ResponsesEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
+export async function proxyResponses(live: Runtime, body: ResponsesEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
+  const runtime = withRequestConfig(live);
   routeModel(body.model, runtime.config().routing.rules);
   let parsed: ResponsesClientRequest | undefined;
   const parsedRequest = () => (parsed ??= parseResponsesRequest(body));
@@ -51,7 +52,7 @@ export async function proxyResponses(runtime: Runtime, body: ResponsesEnvelope, 
   } catch {
     // An invalid body gets its 400 from the attempt that parses it.
   }
-  const { value, credential } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey }, async (candidate) => {
+  const { value, credential, release } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey }, async (candidate) => {
     if (candidate.kind === 'api_key') {
       upstreamModel = body.model;
       return viaApiKey(runtime, candidate, body, trace);
@@ -59,5 +60,5 @@ export async function proxyResponses(runtime: Runtime, body: ResponsesEnvelope, 
     upstreamModel = oauthUpstreamModel(runtime, candidate, body.model);
     return viaCodex(runtime, candidate, parsedRequest(), upstreamModel, trace);
   });
-  return { answer: value, credential, upstreamModel };
+  return { answer: releaseWhenDone(value, release, trace.signal), credential, upstreamModel };
 }
