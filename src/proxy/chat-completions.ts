@@ -3,7 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { parseChatRequest, type ChatEnvelope } from '../http/body.js';
 import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
-import { passThroughSse } from './passthrough-stream.js';
+import { startPassThroughSse } from './passthrough-stream.js';
 import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
@@ -36,7 +36,7 @@ export interface ProxiedAnswer {
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
   const stream = body.stream === true;
   const response = await forwardWithApiKey(runtime, credential, '/chat/completions', passthroughBody(body, body.model), stream, trace.signal);
-  if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, trace.onUsage) };
+  if (stream) return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage) };
   return readJsonAnswer(credential.id, response, tokenUsageFromChat, trace.onUsage);
 }
 

@@ -2,7 +2,7 @@ import type { Runtime } from '../runtime.js';
 import { parseResponsesRequest, type ResponsesEnvelope } from '../http/body.js';
 import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
-import { passThroughSse, RESPONSES_END_MARKS } from './passthrough-stream.js';
+import { RESPONSES_END_MARKS, startPassThroughSse } from './passthrough-stream.js';
 import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
@@ -21,7 +21,7 @@ import type { ProxiedAnswer, RequestTrace } from './chat-completions.js';
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ResponsesEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
   const stream = body.stream === true;
   const response = await forwardWithApiKey(runtime, credential, '/responses', passthroughBody(body, body.model), stream, trace.signal);
-  if (stream) return { kind: 'sse', frames: passThroughSse(credential.id, response, trace.onUsage, RESPONSES_END_MARKS) };
+  if (stream) return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage, RESPONSES_END_MARKS) };
   return readJsonAnswer(credential.id, response, tokenUsageFromResponses, trace.onUsage);
 }
 
