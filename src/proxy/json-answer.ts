@@ -1,10 +1,20 @@
+import { ProxyError } from '../errors.js';
 import type { TokenUsage } from '../metrics/usage.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
 import type { PreparedAnswer } from './answer.js';
 
+/** What a 2xx body that is not JSON looks like, for the error message (the body itself is never quoted). */
+function describeNonJson(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return 'an empty body';
+  if (/^<(!doctype|html)/i.test(trimmed)) return 'an HTML page';
+  return `${text.length} bytes that are not JSON (cut off, or not an OpenAI-compatible API)`;
+}
+
 /**
  * A non-stream upstream answer, read whole (it arrives whole anyway) so its usage can be counted with `readUsage`,
- * then passed to the client as the upstream sent it.
+ * then passed to the client as the upstream sent it. A 2xx body that is not JSON (empty, cut off, an HTML page from
+ * a proxy or CDN) is no answer: it becomes a 502 instead of a 200 the client cannot read.
  */
 export async function readJsonAnswer(
   credentialId: string,
@@ -18,11 +28,13 @@ export async function readJsonAnswer(
   } catch (error) {
     throw transportError(credentialId, error);
   }
+  let json: unknown;
   try {
-    const usage = readUsage((JSON.parse(text) as { usage?: unknown }).usage);
-    if (usage) onUsage(usage);
+    json = JSON.parse(text);
   } catch {
-    // Not JSON: passed on as is; the client sees what the upstream said.
+    throw ProxyError.upstreamError(credentialId, 502, `${response.status} with ${describeNonJson(text)} instead of JSON`);
   }
+  const usage = readUsage((json as { usage?: unknown } | null)?.usage);
+  if (usage) onUsage(usage);
   return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
 }
