@@ -1,4 +1,5 @@
 import type { Credential } from '../credentials/credential.js';
+import { ProxyError } from '../errors.js';
 import { quotaFromHeaders } from '../credentials/quota.js';
 import type { Runtime } from '../runtime.js';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream/forward.js';
@@ -39,7 +40,12 @@ export async function openCodexStream(
       timeouts: { firstByteMs: config.upstream.first_byte_timeout_ms, idleMs: config.upstream.idle_timeout_ms },
     });
     credential.quota = quotaFromHeaders(response.headers, runtime.deps.clock.now()) ?? credential.quota;
-    if (response.status < 400) return response;
+    if (response.status < 400) {
+      if (!/text\/html/i.test(String(response.headers['content-type'] ?? ''))) return response;
+      // A captive portal or CDN block page, not the backend: say so instead of "the stream closed early".
+      response.body.on('error', () => undefined).destroy();
+      throw ProxyError.upstreamError(credential.id, 502, `${response.status} with an HTML page instead of an event stream`);
+    }
     const text = await readBodyText(response.body);
     if (response.status === 401 && attempt === 0) {
       runtime.deps.logger.info({ credential: credential.id }, 'upstream said 401; refreshing the token once and retrying');
