@@ -234,7 +234,7 @@ export class ProxyError extends Error {
       status: 502,
       type: 'upstream_error',
       code: 'stream_interrupted',
-      message: `The upstream stream of credential '${credentialId}' ended before it finished: ${why}. The answer is incomplete; retry the request.`,
+      message: `The upstream stream of credential '${credentialId}' ended before it finished: ${why.replace(/\.+$/, '')}. The answer is incomplete; retry the request.`,
       credentialFault: true,
     });
   }
