@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, buildConnector, ProxyAgent, Socks5ProxyAgent, type Dispatcher } from 'undici';
 
 export interface DispatcherOptions {
   connectTimeoutMs: number;
@@ -33,12 +33,18 @@ export class DispatcherRegistry {
   }
 }
 
+/**
+ * http(s) proxies: undici's ProxyAgent (CONNECT tunnels; Basic proxy auth from the URL's user:password). socks5:
+ * its Socks5ProxyAgent. The connect timeout covers the connection to the proxy and the TLS handshake through it.
+ */
 function createProxyDispatcher(proxyUrl: string, options: DispatcherOptions): Dispatcher {
+  const timeout = options.connectTimeoutMs;
   const protocol = new URL(proxyUrl).protocol;
   if (protocol === 'socks5:' || protocol === 'socks:') {
-    return new Socks5ProxyAgent(proxyUrl, { connectTimeout: options.connectTimeoutMs });
+    // Not proxyTls: Socks5ProxyAgent reads its presence as "the proxy speaks TLS".
+    return new Socks5ProxyAgent(proxyUrl, { connect: buildConnector({ timeout }) });
   }
-  return new ProxyAgent({ uri: proxyUrl, connectTimeout: options.connectTimeoutMs, proxyTls: { timeout: options.connectTimeoutMs }, requestTls: { timeout: options.connectTimeoutMs } });
+  return new ProxyAgent({ uri: proxyUrl, proxyTls: { timeout }, requestTls: { timeout } });
 }
 
 /** The direct (no proxy) keep-alive agent. */

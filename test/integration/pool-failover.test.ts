@@ -21,6 +21,7 @@ const beforeOutput: Array<[string, AccountBehaviour]> = [
   ['a dropped connection before any byte', { fault: 'drop' }],
   ['a connection dropped after the 200 headers, before any event', { fault: 'drop-after-headers' }],
   ['response.failed before any output', { failBefore: { code: 'server_is_overloaded', message: 'Our servers are currently overloaded.' } }],
+  ['a 403 for the account', { reply: { status: 403, body: { detail: 'This account is not allowed to use Codex.' } } }],
 ];
 
 describe('failover before the first byte', () => {
@@ -45,6 +46,18 @@ describe('failover before the first byte', () => {
       expect(rig.counts()).toEqual({ a: 2, b: 2 });
     });
   }
+
+  it('/v1/responses fails over the same way (stream)', async () => {
+    rig = await startPool(['a', 'b']);
+    rig.codex.setAccount(rig.account('a'), { scenario: 'error-500' });
+    const response = await fetch(`${rig.daemon.url}/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'gpt-5.4', input: 'responses api', stream: true }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-proxycast-credential')).toBe('b');
+    const text = await response.text();
+    expect(text).toContain('response.completed');
+    expect(text).not.toContain('event: error');
+    expect(rig.counts()).toEqual({ a: 1, b: 1 });
+  });
 
   it('a non-stream answer cut mid-way fails over too: nothing had reached the client yet', async () => {
     rig = await startPool(['a', 'b']);

@@ -68,6 +68,61 @@ async function startCountingProxy(): Promise<CountingProxy> {
   };
 }
 
+/** A loopback SOCKS5 server (no auth, CONNECT only), counting the targets it tunnels to. */
+async function startSocks5(): Promise<CountingProxy> {
+  const connects: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    client.on('close', () => sockets.delete(client));
+    let buffered = Buffer.alloc(0);
+    let phase: 'greeting' | 'request' | 'open' = 'greeting';
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (phase === 'greeting' && buffered.length >= 2 && buffered.length >= 2 + buffered[1]!) {
+        buffered = buffered.subarray(2 + buffered[1]!);
+        phase = 'request';
+        client.write(Buffer.from([0x05, 0x00]));
+      }
+      if (phase !== 'request' || buffered.length < 5) return;
+      const type = buffered[3];
+      const hostLength = type === 0x01 ? 4 : type === 0x04 ? 16 : 1 + buffered[4]!;
+      if (buffered.length < 4 + hostLength + 2) return;
+      const host = type === 0x01 ? [...buffered.subarray(4, 8)].join('.') : type === 0x03 ? buffered.subarray(5, 5 + buffered[4]!).toString('latin1') : '::1';
+      const port = buffered.readUInt16BE(4 + hostLength);
+      const rest = buffered.subarray(4 + hostLength + 2);
+      phase = 'open';
+      client.off('data', onData);
+      connects.push(`${host}:${port}`);
+      const upstream = net.connect(port, host, () => {
+        client.write(Buffer.from([0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0]));
+        if (rest.length > 0) upstream.write(rest);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      upstream.on('close', () => {
+        sockets.delete(upstream);
+        client.destroy();
+      });
+    };
+    client.on('data', onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `socks5://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connects,
+    forwarded: [],
+    targets: () => [...connects],
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 let cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -87,11 +142,11 @@ interface ProxiedRig {
 }
 
 /** One credential `via` behind the counting proxy (its access token 60 s from expiry) and one direct credential. */
-async function startProxiedRig(): Promise<ProxiedRig> {
+async function startProxiedRig(kind: 'http' | 'socks5' = 'http'): Promise<ProxiedRig> {
   const clock = new FakeClock();
   const codex = await startMockCodex({ now: () => clock.now(), contentType: 'always' });
   const oauth = await MockOAuthServer.start({ now: () => clock.now(), identity: { accountId: 'acct-via', email: 'via@example.test' } });
-  const proxy = await startCountingProxy();
+  const proxy = kind === 'http' ? await startCountingProxy() : await startSocks5();
   cleanups.push(() => codex.close(), () => oauth.close(), () => proxy.close());
   const live = oauth.issueTokens();
   const via = oauthTokenFile(clock, { lifetimeSeconds: 60, accountId: 'acct-via', email: 'via@example.test', refreshToken: live.refresh_token });
@@ -147,6 +202,17 @@ describe('proxy_url per credential', () => {
     const directAnswer = await chat(rig.daemon, 'no proxy for me');
     expect(directAnswer.credential).toBe('direct');
     expect(rig.proxy.targets().length).toBe(before);
+  });
+
+  it('socks5: the chat request and the refresh go through a loopback SOCKS5 proxy', async () => {
+    const rig = await startProxiedRig('socks5');
+    const answer = await chat(rig.daemon, 'over socks');
+    expect(answer.status).toBe(200);
+    expect(answer.credential).toBe('via');
+    expect(rig.oauth.refreshCalls).toBe(1);
+    const targets = rig.proxy.targets();
+    expect(targets.filter((target) => target === new URL(rig.oauth.issuer).host)).toHaveLength(1);
+    expect(targets.filter((target) => target === new URL(rig.codex.origin).host).length).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses a bad proxy URL as a config error, and a hot reload with one keeps the running config', async () => {
