@@ -26,7 +26,7 @@ export function createSystemDeps(options: { logLevel?: string; logDestination?: 
     clock: systemClock,
     homeDir: env.HOME && env.HOME.length > 0 ? env.HOME : os.homedir(),
     env,
-    dispatcher: new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 }),
+    dispatcher: new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1, connect: { timeout: 10_000 } }),
     logger: createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? 'info', destination: options.logDestination }),
   };
 }

@@ -38,6 +38,8 @@ export function upstreamFailureToProxyError(failure: UpstreamFailure, context: F
   if (is('rate_limit_exceeded', 'rate_limit_error')) return ProxyError.rateLimited(context.credentialId, message, retryAfterFromMessage(message));
   if (is('usage_not_included')) return ProxyError.upstreamError(context.credentialId, 403, message, 'usage_not_included');
   if (is('context_length_exceeded')) return ProxyError.upstreamError(context.credentialId, 400, message, 'context_length_exceeded');
+  // The request's content, not the account, is at fault: another credential would refuse it too.
+  if (is('content_policy_violation', 'invalid_prompt', 'cyber_policy')) return ProxyError.upstreamError(context.credentialId, 400, message, code ?? type ?? 'content_policy_violation');
   if (is('model_not_found', 'not_found', 'not_found_error') || status === 404 || /model is not supported/i.test(message)) {
     return ProxyError.modelNotFound(context.model, message);
   }
