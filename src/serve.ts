@@ -7,6 +7,7 @@ import { createRuntime, type Runtime } from './runtime.js';
 import { packageVersion } from './version.js';
 import { checkImportedCredentials } from './credentials/import-health.js';
 import { startWatchers } from './watchers.js';
+import { quotaProberFor } from './credentials/quota-probe.js';
 
 export interface Daemon {
   app: FastifyInstance;
@@ -41,8 +42,12 @@ export async function startDaemon(deps: Deps, options: { configFlag?: string | u
   }
   const stopWatchers = startWatchers(runtime);
   runtime.tokens.start({ credentials: () => runtime.pool.list() });
+  // Requests kick quota probes too; this keeps an idle pool's limits (and the admin page) current.
+  const probeTimer = setInterval(() => void Promise.allSettled(quotaProberFor(runtime).kick(deps.clock.now())), 30_000);
+  probeTimer.unref();
   void checkImportedCredentials(runtime).catch((error: unknown) => deps.logger.warn({ err: error }, 'import health check failed'));
   const stop = async () => {
+    clearInterval(probeTimer);
     stopWatchers();
     const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdown_grace_ms);
     grace.unref();
