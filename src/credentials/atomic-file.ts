@@ -1,3 +1,4 @@
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -48,7 +49,12 @@ const LOCK_OPTIONS = {
  * proxycast processes honour; the Codex CLI does not lock, which the re-read-before-write covers).
  */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  // proper-lockfile retries every failure for ~9 s; a directory we cannot write will not become writable meanwhile.
+  await fs.access(dir, fsConstants.W_OK).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`${dir} is not writable (${error.code ?? error.message})`);
+  });
   const release = await lockfile.lock(file, LOCK_OPTIONS);
   try {
     return await fn();
