@@ -41,7 +41,8 @@ export async function removeCredential(runtime: Runtime, id: string): Promise<{ 
 /** Refreshes an OAuth credential's access token now (the same guarded, single-flight refresh as on use). */
 export async function refreshCredentialNow(runtime: Runtime, id: string): Promise<Credential> {
   const credential = find(runtime, id);
-  if (credential.kind !== 'oauth') throw ProxyError.invalidRequest(`Credential '${id}' is an API key; API keys are never refreshed.`, 'id');
-  await runtime.tokens.getAccessToken(credential, { forceRefresh: true });
+  if (credential.kind === 'api_key') throw ProxyError.invalidRequest(`Credential '${id}' is an API key; API keys are never refreshed.`, 'id');
+  // A credential whose file never parsed has no kind yet: getSecret re-reads the file and says why it cannot refresh.
+  await runtime.tokens.getSecret(credential, { forceRefresh: true });
   return credential;
 }
