@@ -1,7 +1,7 @@
 import type { Credential } from '../credentials/credential.js';
 import { cooldownEnd, effectiveState } from '../credentials/selection.js';
 import type { CredentialKind, CredentialSource, CredentialState } from '../credentials/types.js';
-import { maskSecret } from '../redact.js';
+import { maskSecret, scrubSecrets } from '../redact.js';
 import { quotaLabel } from '../credentials/quota.js';
 import type { CredentialUsage } from '../metrics/usage-store.js';
 import type { TokenUsage } from '../metrics/usage.js';
@@ -28,6 +28,8 @@ export interface CredentialView {
   failures: number;
   last_used: string | null;
   last_error: string | null;
+  /** Why the last token refresh failed, while the credential may still serve on its current token. */
+  last_refresh_error: string | null;
   sticky_sessions: number;
   /** "5h 12% · 7d 40%" when the upstream reported quota windows. */
   quota: string | null;
@@ -90,6 +92,7 @@ export function credentialView(credential: Credential, now: number, stickySessio
     failures: credential.stats.failures,
     last_used: iso(credential.stats.lastUsedAt),
     last_error: credential.stats.lastError ?? null,
+    last_refresh_error: credential.stats.lastRefreshError ? scrubSecrets(credential.stats.lastRefreshError) : null,
     sticky_sessions: stickySessions,
     quota: quotaLabel(credential.quota),
     quota_resets_at: iso(fullestWindowReset(credential)),
