@@ -3,6 +3,7 @@ import { ProxyError, toOpenAIErrorBody } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { checkClient } from './http/client-auth.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
+import { parseJsonBody } from './http/body.js';
 import { registerHealthRoute } from './http/health-route.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
 import { registerUiRoute } from './admin/ui-route.js';
@@ -83,13 +84,11 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);
   // Clients such as curl -d send form content types; every body we take is JSON, so read any type as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
-    const source = typeof text === 'string' ? text : text.toString('utf8');
-    if (source.length === 0) return done(null, undefined);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
     try {
-      done(null, JSON.parse(source) as unknown);
+      done(null, parseJsonBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body));
     } catch (error) {
-      done(ProxyError.invalidJson((error as Error).message), undefined);
+      done(error as Error, undefined);
     }
   });
 

@@ -28,6 +28,50 @@ function envelopeError(error: z.ZodError): ProxyError {
   return ProxyError.invalidRequest(message, param);
 }
 
+/**
+ * The deepest nesting of arrays and objects a request body may have. JSON.parse copes with any depth, but the
+ * recursive steps after it (JSON.stringify for the upstream, validation) overflow the stack near 10,000 levels;
+ * real requests (tool schemas included) stay far below this.
+ */
+export const MAX_BODY_DEPTH = 128;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** True when `value` nests arrays/objects more than `limit` levels deep (walked with a stack, not recursion). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const pending: Array<{ node: object; depth: number }> = value && typeof value === 'object' ? [{ node: value, depth: 1 }] : [];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop()!;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child && typeof child === 'object') pending.push({ node: child as object, depth: depth + 1 });
+    }
+  }
+  return false;
+}
+
+/**
+ * A request body's bytes as JSON: strict UTF-8 (invalid bytes are refused, not replaced by U+FFFD and sent on),
+ * at most MAX_BODY_DEPTH levels deep. An empty body is undefined (the route says what is missing).
+ */
+export function parseJsonBody(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    throw ProxyError.invalidJson('the body is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw ProxyError.invalidJson((error as Error).message);
+  }
+  if (nestedDeeperThan(value, MAX_BODY_DEPTH)) throw ProxyError.invalidRequest(`The request body nests arrays or objects more than ${MAX_BODY_DEPTH} levels deep.`);
+  return value;
+}
+
 /** The body must be a JSON object (not an array, string or null). */
 export function requireObjectBody(body: unknown): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
