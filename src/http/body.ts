@@ -3,15 +3,25 @@ import { ProxyError } from '../errors.js';
 import { chatCompletionRequestSchema, type ChatCompletionRequest } from '../wire/chat.js';
 import { responsesClientRequestSchema, type ResponsesClientRequest } from '../wire/responses.js';
 
+/**
+ * A model name. It is echoed in the x-proxycast-model header and the request log, so it must be one short line: a
+ * 50 kB name overflowed the client's header limit, and CR/LF would be refused when the header is set.
+ */
+const modelName = z
+  .string()
+  .min(1, 'must be a non-empty string')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters (CR, LF, NUL, ...)');
+
 /** The fields every proxied endpoint reads before routing; the translators validate the rest. */
 const chatEnvelope = z.looseObject({
-  model: z.string().min(1, 'must be a non-empty string'),
+  model: modelName,
   messages: z.array(z.looseObject({ role: z.string() }), 'must be an array of message objects').min(1, 'must hold at least one message'),
   stream: z.boolean().optional(),
 });
 
 const responsesEnvelope = z.looseObject({
-  model: z.string().min(1, 'must be a non-empty string'),
+  model: modelName,
   input: z.union([z.string(), z.array(z.unknown())]).optional(),
   stream: z.boolean().optional(),
 });
