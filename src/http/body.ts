@@ -30,12 +30,33 @@ function paramOf(pathParts: ReadonlyArray<PropertyKey>): string {
   return pathParts.map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`)).join('');
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * For a value no branch of a union accepts, the issue of the branch that got furthest into it ("input[0].role:
+ * expected one of …" rather than "input: Invalid input"); when every branch failed on the type itself, the types.
+ */
+function mostSpecific(issue: Issue): { path: PropertyKey[]; text: string } {
+  const describe = (one: Issue) => (one.code === 'invalid_type' ? `expected ${one.expected}` : one.message);
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return { path: issue.path, text: describe(issue) };
+  const branches = issue.errors.flat().map((inner) => {
+    const found = mostSpecific(inner);
+    return { ...found, code: inner.code, path: [...issue.path, ...found.path] };
+  });
+  const deepest = Math.max(...branches.map((branch) => branch.path.length));
+  const furthest = branches.filter((branch) => branch.path.length === deepest);
+  if (deepest === issue.path.length && furthest.every((branch) => branch.code === 'invalid_type')) {
+    return { path: issue.path, text: furthest.map((branch) => branch.text).join(' or ').replace(/ or expected /g, ' or ') };
+  }
+  return furthest[0]!;
+}
+
 function envelopeError(error: z.ZodError): ProxyError {
   const issue = error.issues[0];
   if (!issue) return ProxyError.invalidRequest('The request body is not valid.');
-  const param = paramOf(issue.path) || null;
-  const message = `Invalid '${param}': ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message}.`;
-  return ProxyError.invalidRequest(message, param);
+  const { path, text } = mostSpecific(issue);
+  const param = paramOf(path) || null;
+  return ProxyError.invalidRequest(`Invalid '${param}': ${text}.`, param);
 }
 
 /**
