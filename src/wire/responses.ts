@@ -85,7 +85,8 @@ export interface ResponsesRequestBody {
 /** A client's own POST /v1/responses body, checked only where the normaliser reads it. */
 export const responsesClientRequestSchema = z.looseObject({
   model: z.string().min(1),
-  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional(), role: z.string().optional() }))]),
+  // The Responses API's message roles; anything else is refused here rather than sent on.
+  input: z.union([z.string(), z.array(z.looseObject({ type: z.string().optional(), role: z.enum(['user', 'assistant', 'system', 'developer']).optional() }))]),
   instructions: z.string().nullish(),
   tools: z.array(z.looseObject({ type: z.string() })).nullish(),
   tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).nullish(),
