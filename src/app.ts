@@ -3,6 +3,7 @@ import { ProxyError, toOpenAIErrorBody } from './errors.js';
 import type { Runtime } from './runtime.js';
 import { checkClient } from './http/client-auth.js';
 import { registerProxyRoutes } from './http/proxy-routes.js';
+import { answerClientError } from './http/client-error.js';
 import { parseJsonBody } from './http/body.js';
 import { registerHealthRoute } from './http/health-route.js';
 import { registerAdminRoutes } from './admin/admin-routes.js';
@@ -44,6 +45,13 @@ function asProxyError(error: unknown, bodyLimit: number): ProxyError {
   return ProxyError.internal();
 }
 
+/** The catalogue error for a request Fastify's router refused before routing it. */
+function frameworkError(code: string): ProxyError {
+  if (code === 'FST_ERR_BAD_URL') return ProxyError.invalidRequest('The request path is not valid: it holds a malformed percent-encoding.');
+  if (code === 'FST_ERR_MAX_PARAM_LENGTH') return new ProxyError({ status: 414, type: 'invalid_request_error', code: 'invalid_request', message: 'A segment of the request path is too long.' });
+  return ProxyError.internal();
+}
+
 /** Sends a ProxyError in the OpenAI shape, with Retry-After when it has one. */
 export function sendError(reply: FastifyReply, error: ProxyError): FastifyReply {
   const { status, body, retryAfterSeconds } = toOpenAIErrorBody(error);
@@ -80,6 +88,12 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     // A request without Host must reach our guard (403 forbidden_host), not Node's bare 400.
     http: { requireHostHeader: false },
     return503OnClosing: false,
+    // Requests Node's parser refuses (CR/LF in a header, oversized headers) get the OpenAI shape too.
+    clientErrorHandler: answerClientError,
+    // So do paths the router refuses before any route runs (bad percent-encoding, an over-long path segment).
+    frameworkErrors: (error, _request, reply) => {
+      void sendError(reply, frameworkError(error.code));
+    },
   });
   app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);
   // Clients such as curl -d send form content types; every body we take is JSON, so read any type as JSON.
