@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../runtime.js';
 import { checkAdmin } from './admin-guard.js';
+import { ProxyError } from '../errors.js';
 
 /** The page's files: a fixed list, so no request path can reach anything else on disk. */
 const UI_FILES: Record<string, { file: string; type: string }> = {
@@ -29,8 +30,10 @@ export function registerUiRoute(app: FastifyInstance, runtime: Runtime): void {
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/'));
   app.get<{ Params: { '*': string } }>('/ui/*', async (request, reply) => {
     checkAdmin(request, runtime.config().server.admin_key);
-    const entry = UI_FILES[request.params['*']];
-    if (!entry) return reply.code(404).type('text/plain').send('not found');
+    const name = request.params['*'];
+    // Own keys only: /ui/constructor must not find Object.prototype.constructor.
+    const entry = Object.hasOwn(UI_FILES, name) ? UI_FILES[name] : undefined;
+    if (!entry) throw ProxyError.notFound(request.method, request.url.split('?')[0] ?? '');
     reply
       .header('content-security-policy', "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
       .header('x-content-type-options', 'nosniff')
