@@ -1,13 +1,12 @@
 import crypto from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseChatRequest, type ChatEnvelope } from '../http/body.js';
-import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { startPassThroughSse } from './passthrough-stream.js';
-import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
+import { clientCacheKey, memoised, proxyThroughPool, valueOrUndefined, type ProxiedAnswer, type RequestTrace } from './pool-request.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
-import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
+import { tokenUsageFromChat } from '../metrics/usage.js';
 import { readJsonAnswer } from './json-answer.js';
 import { chatConversationKey, chatToResponsesRequest } from '../translate/chat-to-responses.js';
 import { toChatCompletion } from '../translate/responses-to-chat.js';
@@ -15,22 +14,6 @@ import type { ChatCompletionRequest } from '../wire/chat.js';
 import { openCodexStream } from './codex-backend.js';
 import { readAllEvents, readCodexEvents } from './codex-events.js';
 import { startChatStream } from './codex-chat-stream.js';
-import { oauthUpstreamModel } from './oauth-model.js';
-
-/** What a handler hands down with a request: the client's abort signal and the hooks that feed its log line and metrics. */
-export interface RequestTrace {
-  signal: AbortSignal;
-  onUsage: (usage: TokenUsage) => void;
-  onCredential: (credential: Credential) => void;
-  /** The client's session_id header, if any (sticky sessions and the upstream session). */
-  sessionId?: string | undefined;
-}
-
-export interface ProxiedAnswer {
-  answer: PreparedAnswer;
-  credential: Credential;
-  upstreamModel: string;
-}
 
 /** API-key credentials: the client's body goes to `<base>/chat/completions` as is (routing keys removed). */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
@@ -59,28 +42,14 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: ChatC
 
 /** POST /v1/chat/completions: route, pick a credential, forward (translating for OAuth), fail over before output. */
 export async function proxyChatCompletions(live: Runtime, body: ChatEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
-  const runtime = withRequestConfig(live);
-  routeModel(body.model, runtime.config().routing.rules);
-  let parsed: ChatCompletionRequest | undefined;
-  const parsedRequest = () => (parsed ??= parseChatRequest(body));
-  let upstreamModel = body.model;
-  const stickyKey = trace.sessionId ?? (typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined);
-  const { value, credential, release } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey: stickyKey ?? conversationKeyOf(body) }, async (candidate) => {
-    if (candidate.kind === 'api_key') {
-      upstreamModel = body.model;
-      return viaApiKey(runtime, candidate, body, trace);
-    }
-    upstreamModel = oauthUpstreamModel(runtime, candidate, body.model);
-    return viaCodex(runtime, candidate, parsedRequest(), upstreamModel, trace);
+  // Parsed for the translator only when an OAuth credential is tried; API keys get the body as sent.
+  const parsed = memoised(() => parseChatRequest(body));
+  return proxyThroughPool(live, trace, {
+    model: body.model,
+    conversationKey: () => clientCacheKey(body) ?? valueOrUndefined(() => chatConversationKey(parsed())),
+    viaApiKey: (runtime, credential) => viaApiKey(runtime, credential, body, trace),
+    viaCodex: (runtime, credential, upstreamModel) => viaCodex(runtime, credential, parsed(), upstreamModel, trace),
   });
-  return { answer: releaseWhenDone(value, release, trace.signal), credential, upstreamModel };
 }
 
-/** The derived conversation key for sticky sessions; an unparsable body simply has none. */
-function conversationKeyOf(body: ChatEnvelope): string | undefined {
-  try {
-    return chatConversationKey(parseChatRequest(body));
-  } catch {
-    return undefined;
-  }
-}
+

@@ -1,9 +1,8 @@
 import type { Runtime } from '../runtime.js';
 import { parseResponsesRequest, type ResponsesEnvelope } from '../http/body.js';
-import { routeModel } from '../routing/router.js';
 import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { RESPONSES_END_MARKS, startPassThroughSse } from './passthrough-stream.js';
-import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
+import { clientCacheKey, memoised, proxyThroughPool, valueOrUndefined, type ProxiedAnswer, type RequestTrace } from './pool-request.js';
 import type { PreparedAnswer } from './answer.js';
 import type { Credential } from '../credentials/credential.js';
 import { tokenUsageFromResponses } from '../metrics/usage.js';
@@ -14,8 +13,6 @@ import type { ResponsesClientRequest } from '../wire/responses.js';
 import { openCodexStream } from './codex-backend.js';
 import { readAllEvents, readCodexEvents } from './codex-events.js';
 import { startResponsesStream } from './responses-stream.js';
-import { oauthUpstreamModel } from './oauth-model.js';
-import type { ProxiedAnswer, RequestTrace } from './chat-completions.js';
 
 /** API-key credentials: the body goes to `<base>/responses` as is; a stream must end with a terminal event. */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ResponsesEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
@@ -41,24 +38,12 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: Respo
 
 /** POST /v1/responses: the Responses API for clients that speak it. */
 export async function proxyResponses(live: Runtime, body: ResponsesEnvelope, trace: RequestTrace): Promise<ProxiedAnswer> {
-  const runtime = withRequestConfig(live);
-  routeModel(body.model, runtime.config().routing.rules);
-  let parsed: ResponsesClientRequest | undefined;
-  const parsedRequest = () => (parsed ??= parseResponsesRequest(body));
-  let upstreamModel = body.model;
-  let stickyKey = trace.sessionId ?? (typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined);
-  try {
-    stickyKey ??= responsesConversationKey(parsedRequest());
-  } catch {
-    // An invalid body gets its 400 from the attempt that parses it.
-  }
-  const { value, credential, release } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey }, async (candidate) => {
-    if (candidate.kind === 'api_key') {
-      upstreamModel = body.model;
-      return viaApiKey(runtime, candidate, body, trace);
-    }
-    upstreamModel = oauthUpstreamModel(runtime, candidate, body.model);
-    return viaCodex(runtime, candidate, parsedRequest(), upstreamModel, trace);
+  const parsed = memoised(() => parseResponsesRequest(body));
+  return proxyThroughPool(live, trace, {
+    model: body.model,
+    conversationKey: () => clientCacheKey(body) ?? valueOrUndefined(() => responsesConversationKey(parsed())),
+    viaApiKey: (runtime, credential) => viaApiKey(runtime, credential, body, trace),
+    viaCodex: (runtime, credential, upstreamModel) => viaCodex(runtime, credential, parsed(), upstreamModel, trace),
   });
-  return { answer: releaseWhenDone(value, release, trace.signal), credential, upstreamModel };
 }
+
