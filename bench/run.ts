@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: proxycast against a direct call to the same loopback mock upstream, alternating, in one run.
+ *   1. translator micro-benchmark (one core, nothing else running)
+ *   2. non-stream chat, API-key path: c = 1, 16, 64 (and c = 16 again with the production log level; and a bare
+ *      Fastify + undici proxy at c = 16 and 64 as the floor of this harness, see floor-proxy.ts)
+ *   3. streamed chat, OAuth path with translation: first byte at c = 1 and 16 (the answer's first delta comes at
+ *      once and the rest 5 ms later, as a real answer's first token comes before the rest); total time of a
+ *      200-event answer sent at once
+ *   4. memory of a proxycast child process: idle, 200 open streams, 20,000 requests
+ * proxycast runs in this process for 2-3 (startDaemon, logging at warn so logging is not what is measured) and as
+ * its own process for 4. Environment: BENCH_ONLY=translator,nonstream,stream,memory picks parts; BENCH_QUICK=1 runs
+ * short rounds (for trying the harness, not for figures). Only a full run writes bench/results/latest.json;
+ * BENCH_OUT overrides the JSON path.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compare, type Comparison } from './compare.js';
+import { createClientAgent } from './load.js';
+import { startFloorProxy } from './floor-proxy.js';
+import { benchMemory } from './memory.js';
+import { buildRows, formatTable, writeResults, type BenchResults } from './report.js';
+import { nonStreamTargets, streamTargets } from './requests.js';
+import { ACCOUNT_ID, API_KEY, makeBenchHome, removeHome, startInProcessProxy, startMockUpstream, type MockUpstream } from './setup.js';
+import { benchTranslator } from './translator.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.env.BENCH_QUICK === '1';
+const only = new Set((process.env.BENCH_ONLY ?? 'translator,nonstream,stream,memory').split(',').map((part) => part.trim()));
+const rounds = quick ? 1 : 3;
+const roundMs = quick ? 500 : 2_000;
+const warmupMs = quick ? 200 : 750;
+/** The first-byte scenario: the opening events and first delta at once, the rest of the answer this much later. */
+const SPLIT_MS = 5;
+/** The paced first-byte scenario: one delta every this many ms, as a model streams tokens. */
+const PACE_MS = 10;
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function nonStreamPart(mock: MockUpstream): Promise<{ runs: Comparison[]; info: Comparison | undefined; floor: Comparison[] }> {
+  const agents = { direct: createClientAgent(), proxied: createClientAgent() };
+  const runs: Comparison[] = [];
+  let info: Comparison | undefined;
+  {
+    const { home, configFile } = makeBenchHome(mock.origin, { apiKey: true, oauth: false });
+    const proxy = await startInProcessProxy(home, configFile, 'warn');
+    const targets = nonStreamTargets(mock.origin, proxy.url, API_KEY, agents);
+    for (const concurrency of [1, 16, 64]) {
+      log(`non-stream, API key, c=${concurrency}`);
+      runs.push(await compare(targets, { concurrency, rounds, roundMs, warmupMs }));
+    }
+    await proxy.close();
+    removeHome(home);
+  }
+  {
+    // The same c=16 load with the daemon logging one line per request at info, as production does (to /dev/null).
+    const { home, configFile } = makeBenchHome(mock.origin, { apiKey: true, oauth: false });
+    const proxy = await startInProcessProxy(home, configFile, 'info');
+    log('non-stream, API key, c=16, LOG_LEVEL=info');
+    info = await compare(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), { concurrency: 16, rounds, roundMs, warmupMs });
+    await proxy.close();
+    removeHome(home);
+  }
+  const floor: Comparison[] = [];
+  {
+    const proxy = await startFloorProxy(mock.origin, API_KEY);
+    for (const concurrency of [16, 64]) {
+      log(`non-stream, bare fastify+undici proxy (reference), c=${concurrency}`);
+      floor.push(await compare(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), { concurrency, rounds, roundMs, warmupMs }));
+    }
+    await proxy.close();
+  }
+  await Promise.all([agents.direct.close(), agents.proxied.close()]);
+  return { runs, info, floor };
+}
+
+async function streamPart(mock: MockUpstream): Promise<{ firstByte: Comparison[]; long: Comparison }> {
+  const agents = { direct: createClientAgent(), proxied: createClientAgent() };
+  const { home, configFile, accessToken } = makeBenchHome(mock.origin, { apiKey: false, oauth: true });
+  const proxy = await startInProcessProxy(home, configFile, 'warn');
+  const token = { accessToken, accountId: ACCOUNT_ID };
+  const firstByte: Comparison[] = [];
+  for (const concurrency of [1, 16]) {
+    log(`stream, OAuth, 40 events (first delta, then the rest ${SPLIT_MS} ms later), c=${concurrency}`);
+    firstByte.push(await compare(streamTargets(mock.origin, proxy.url, token, { events: 40, splitMs: SPLIT_MS }, agents), { concurrency, rounds, roundMs, warmupMs }));
+  }
+  // The same at c=16 with a real answer's pace (a delta every 10 ms after the first): the loop is not saturated,
+  // so this is the first byte a user waits for while 15 other answers stream.
+  log(`stream, OAuth, 40 events (a delta every ${PACE_MS} ms), c=16`);
+  const paced = await compare(streamTargets(mock.origin, proxy.url, token, { events: 40, gapMs: PACE_MS }, agents), { concurrency: 16, rounds, roundMs: roundMs * 1.5, warmupMs });
+  paced.label = `paced, a delta every ${PACE_MS} ms`;
+  firstByte.push(paced);
+  log('stream, OAuth, 200 events at once, c=1');
+  const long = await compare(streamTargets(mock.origin, proxy.url, token, { events: 200 }, agents), { concurrency: 1, rounds, roundMs, warmupMs });
+  await proxy.close();
+  removeHome(home);
+  await Promise.all([agents.direct.close(), agents.proxied.close()]);
+  return { firstByte, long };
+}
+
+async function main(): Promise<void> {
+  const results: BenchResults = {
+    nonStream: [],
+    streamFirstByte: [],
+    stream200: undefined,
+    translator: undefined,
+    memory: undefined,
+    settings: { rounds, roundMs, warmupMs, quick, parts: [...only], inProcessLogLevel: 'warn', memoryLogLevel: 'info', firstByteSplitMs: SPLIT_MS, pacedGapMs: PACE_MS },
+  };
+  if (only.has('translator')) {
+    log('translator micro-benchmark');
+    results.translator = await benchTranslator(quick ? 500 : 1_500);
+  }
+  const loadBefore = os.loadavg();
+  const mock = await startMockUpstream();
+  try {
+    if (only.has('nonstream')) {
+      const before = await mock.stats();
+      const part = await nonStreamPart(mock);
+      const after = await mock.stats();
+      log(`mock saw ${after.connections - before.connections} connections for ${after.requests - before.requests} requests`);
+      results.nonStream = part.runs;
+      results.nonStreamInfoLog = part.info;
+      results.nonStreamFloor = part.floor;
+    }
+    if (only.has('stream')) {
+      const before = await mock.stats();
+      const part = await streamPart(mock);
+      const after = await mock.stats();
+      log(`mock saw ${after.connections - before.connections} connections for ${after.requests - before.requests} requests`);
+      results.streamFirstByte = part.firstByte;
+      results.stream200 = part.long;
+    }
+    if (only.has('memory')) {
+      log('memory: proxycast child process, idle / 200 open streams / 20,000 requests');
+      results.memory = await benchMemory(mock.origin, 'info');
+    }
+    const stats = await mock.stats();
+    results.mockRssBytes = stats.rss;
+    results.mockConnections = { connections: stats.connections, requests: stats.requests };
+  } finally {
+    await mock.stop();
+  }
+  results.loadAverage = { before: loadBefore, after: os.loadavg() };
+  const { rows, checks } = buildRows(results);
+  // Only a full run replaces the committed figures; a quick or partial run writes beside the temp files.
+  const full = !quick && only.size === 4 && ['translator', 'nonstream', 'stream', 'memory'].every((part) => only.has(part));
+  const out = process.env.BENCH_OUT ?? (full ? path.resolve(here, '..', '..', 'bench', 'results', 'latest.json') : path.join(os.tmpdir(), 'proxycast-bench-partial.json'));
+  const errors = [...results.nonStream, ...results.streamFirstByte, ...(results.stream200 ? [results.stream200] : [])].flatMap((run) => [run.direct, run.proxied]).filter((side) => side.errors > 0);
+  process.stdout.write(`\n${formatTable(rows)}\n\n`);
+  for (const side of errors) process.stdout.write(`errors: ${side.errors} (first: ${side.firstError})\n`);
+  if (results.memory && (results.memory.loadErrors > 0 || results.memory.openStreamsErrors > 0)) {
+    process.stdout.write(`memory run errors: ${results.memory.loadErrors} load, ${results.memory.openStreamsErrors} streams (${results.memory.loadFirstError ?? ''})\n`);
+  }
+  const missed = checks.filter((entry) => !entry.pass);
+  process.stdout.write(`load average (1/5/15 min) before ${loadBefore.map((value) => value.toFixed(2)).join(' ')}, after ${os.loadavg().map((value) => value.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)\n`);
+  process.stdout.write(`${checks.length - missed.length}/${checks.length} targets met${missed.length ? `; missed: ${missed.map((entry) => entry.name).join(', ')}` : ''}\n`);
+  process.stdout.write(`results: ${writeResults(out, results, rows, checks)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
