@@ -3,6 +3,7 @@
  * HTTP status, the OpenAI `type` and `code`, and a message that says what to do. `test/unit/errors.test.ts` checks
  * that every code is in the README's troubleshooting table.
  */
+import { scrubSecrets } from './redact.js';
 
 export type OpenAIErrorType =
   | 'invalid_request_error'
@@ -70,8 +71,9 @@ export class ProxyError extends Error {
     this.credentialFault = init.credentialFault ?? false;
   }
 
+  /** The client's error body. The message is scrubbed: an upstream may quote a token or key back in its error text. */
   toBody(): OpenAIErrorBody {
-    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+    return { error: { message: scrubSecrets(this.message), type: this.type, code: this.code, param: this.param } };
   }
 
   static invalidJson(detail: string): ProxyError {
