@@ -1,6 +1,7 @@
 import { tokenUsageFromResponses, type TokenUsage } from '../metrics/usage.js';
 import { failureFromEvent, upstreamFailureToProxyError, type FailureContext } from '../translate/upstream-failure.js';
 import { ProxyError } from '../errors.js';
+import { scrubSecrets } from '../redact.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 import type { CodexEventReader } from './codex-events.js';
 
@@ -14,7 +15,9 @@ function isOutputEvent(event: ResponsesStreamEvent): boolean {
 function encode(event: ResponsesStreamEvent): string {
   const payload = event.type === 'proxycast.unrecognized' ? event.payload : event;
   const type = event.type === 'proxycast.unrecognized' ? event.eventType : event.type;
-  return `event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
+  const data = JSON.stringify(payload);
+  // A failure the upstream reports mid-stream is relayed as is; its message may quote the token it was sent.
+  return `event: ${type}\ndata: ${type === 'error' || type === 'response.failed' ? scrubSecrets(data) : data}\n\n`;
 }
 
 /**
