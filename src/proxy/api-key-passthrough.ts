@@ -52,5 +52,5 @@ export async function forwardWithApiKey(
     const text = await readBodyText(response.body);
     throw errorFromUpstream(credential.id, response.status, response.headers, text, runtime.deps.clock.now());
   }
-  return response;
+  return { ...response, secrets: [secret.apiKey] };
 }

@@ -1,4 +1,5 @@
 import { ProxyError } from '../errors.js';
+import { maskSecret } from '../redact.js';
 import type { TokenUsage } from '../metrics/usage.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
 import type { PreparedAnswer } from './answer.js';
@@ -36,5 +37,7 @@ export async function readJsonAnswer(
   }
   const usage = readUsage((json as { usage?: unknown } | null)?.usage);
   if (usage) onUsage(usage);
+  // The credential's own key never goes to a client, even when the upstream quotes it back.
+  for (const secret of response.secrets ?? []) if (secret.length > 0 && text.includes(secret)) text = text.split(secret).join(maskSecret(secret));
   return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
 }

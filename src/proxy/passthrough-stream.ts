@@ -1,6 +1,7 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
 import { tokenUsageFromChat, tokenUsageFromResponses, type TokenUsage } from '../metrics/usage.js';
+import { maskSecret } from '../redact.js';
 
 const DONE_MARK = 'data: [DONE]';
 
@@ -41,6 +42,14 @@ function withoutGarbageFrames(ready: Buffer): Buffer {
   return Buffer.from(text.split(AFTER_FRAME_END).filter((frame) => !NOT_JSON_DATA.test(frame)).join(''), 'latin1');
 }
 
+/** `frames` with every occurrence of the credential's own secrets masked (only when one is there: a byte search). */
+function withoutSecrets(frames: Buffer, secrets: readonly Buffer[]): Buffer {
+  if (!secrets.some((secret) => frames.includes(secret))) return frames;
+  let text = frames.toString('utf8');
+  for (const secret of secrets.map((bytes) => bytes.toString('utf8'))) text = text.split(secret).join(maskSecret(secret));
+  return Buffer.from(text, 'utf8');
+}
+
 /** Finds `usage` in the complete `data:` lines of some frames (the last chunk of an include_usage stream holds it). */
 function readUsageLines(text: string, onUsage: (usage: TokenUsage) => void): void {
   for (const line of text.split('\n')) {
@@ -57,9 +66,10 @@ function readUsageLines(text: string, onUsage: (usage: TokenUsage) => void): voi
 
 /**
  * Yields an OpenAI-compatible upstream's SSE bytes unchanged, whole frames at a time (an unfinished frame is held
- * until its blank line arrives), garbage frames left out. A stream that breaks, or ends without `data: [DONE]`,
- * throws so the client gets an SSE error frame instead of a stream that looks finished; the unfinished frame is then
- * dropped, so the error frame never runs into half a frame.
+ * until its blank line arrives), garbage frames left out and the credential's own key masked if the upstream echoes
+ * it. A stream that breaks, or ends without `data: [DONE]`, throws so the client gets an SSE error frame instead of
+ * a stream that looks finished; the unfinished frame is then dropped, so the error frame never runs into half a
+ * frame.
  */
 export async function* passThroughSse(
   credentialId: string,
@@ -68,6 +78,7 @@ export async function* passThroughSse(
   endMarks: readonly string[] = [DONE_MARK],
 ): AsyncGenerator<Uint8Array> {
   const longestMark = Math.max(...endMarks.map((mark) => mark.length));
+  const secrets = (response.secrets ?? []).filter((secret) => secret.length > 0).map((secret) => Buffer.from(secret, 'utf8'));
   let tail = '';
   let sawDone = false;
   // The unfinished frame: its chunks, their length, and its last 3 characters (a frame end may straddle chunks).
@@ -90,7 +101,7 @@ export async function* passThroughSse(
         continue;
       }
       const cut = Math.max(0, found - heldTail.length);
-      const ready = withoutGarbageFrames(held.length > 0 ? Buffer.concat([...held, bytes.subarray(0, cut)]) : bytes.subarray(0, cut));
+      const ready = withoutSecrets(withoutGarbageFrames(held.length > 0 ? Buffer.concat([...held, bytes.subarray(0, cut)]) : bytes.subarray(0, cut)), secrets);
       const rest = bytes.subarray(cut);
       held = rest.length > 0 ? [rest] : [];
       heldLength = rest.length;
@@ -105,7 +116,7 @@ export async function* passThroughSse(
     throw ProxyError.streamInterrupted(credentialId, cause.message);
   }
   if (!sawDone) throw ProxyError.streamInterrupted(credentialId, `the upstream closed the stream without ${endMarks.join(' or ')}`);
-  if (heldLength > 0) yield Buffer.concat(held);
+  if (heldLength > 0) yield withoutSecrets(Buffer.concat(held), secrets);
 }
 
 /** What a 2xx answer to a stream request must not be: an HTML page or a JSON body instead of an event stream. */

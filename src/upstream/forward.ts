@@ -24,6 +24,8 @@ export interface UpstreamResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Dispatcher.ResponseData['body'];
+  /** The credential's own secrets: if the upstream echoes one into an answer passed on as is, it is masked. */
+  secrets?: readonly string[];
 }
 
 /** Sends one upstream request with undici; transport failures become ProxyErrors that name the credential. */
