@@ -32,7 +32,8 @@ export const FAULTS = [
   'huge-stream', // a valid stream of HUGE_STREAM_DELTAS deltas of DELTA_BYTES each, then a clean end
   'endless', // a valid stream that never ends, written as fast as the socket takes it (backpressure probe)
   'echo-auth', // 401 whose error message quotes the Authorization header it got
-  'echo-auth-event', // Responses SSE whose response.failed message quotes the Authorization header
+  'echo-auth-event', // SSE whose response.failed message quotes the Authorization header, before any output
+  'echo-auth-mid', // the same after some output
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 
@@ -309,9 +310,11 @@ async function answer(socket: net.Socket, request: FaultRequest, state: { selfCl
       await write(head(401, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) + body);
       return finish();
     }
-    case 'echo-auth-event': {
+    case 'echo-auth-event':
+    case 'echo-auth-mid': {
       const failed = { type: 'response.failed', response: { id: 'resp_fault', status: 'failed', error: { code: 'server_error', message: `upstream choked on ${request.headers.authorization ?? ''}` } } };
-      await write(head(200, { 'content-type': 'text/event-stream' }) + good.pieces.slice(0, 2).join('') + sseFrame(failed, 'response.failed'));
+      const before = request.fault === 'echo-auth-event' ? 2 : good.cutAt;
+      await write(head(200, { 'content-type': 'text/event-stream' }) + good.pieces.slice(0, before).join('') + sseFrame(failed, 'response.failed'));
       return finish();
     }
   }
