@@ -217,7 +217,11 @@ describe('a token file that goes wrong', () => {
 
   it('a lock left by a process that died is taken over: the refresh goes ahead and the lock is gone', async () => {
     const rig = await startRig();
-    fs.mkdirSync(`${rig.file}.lock`);
+    // A real process takes the lock the way proxycast does and is killed holding it.
+    const locker = spawnSync(process.execPath, ['-e', `require('proper-lockfile').lockSync(${JSON.stringify(rig.file)}, { realpath: false }); process.kill(process.pid, 'SIGKILL')`], { cwd: REPO, timeout: 10_000 });
+    expect(locker.signal).toBe('SIGKILL');
+    expect(fs.existsSync(`${rig.file}.lock`)).toBe(true);
+    // Its lock stops being refreshed; ten seconds later it counts as stale. Those seconds are skipped here.
     const longAgo = new Date(Date.now() - 5 * 60_000);
     fs.utimesSync(`${rig.file}.lock`, longAgo, longAgo);
     const calls = oauth.refreshCalls;
