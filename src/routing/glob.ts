@@ -9,7 +9,18 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 'i');
 }
 
-/** True when `value` matches the glob `pattern`. */
+// Patterns come from config.yaml (routing rules, model aliases), so there are few; each request tests them all, and
+// compiling a RegExp per test was per-request work. Bounded anyway, in case patterns ever come from elsewhere.
+const compiled = new Map<string, RegExp>();
+const MAX_COMPILED = 1_000;
+
+/** True when `value` matches the glob `pattern` (compiled once per pattern). */
 export function globMatches(pattern: string, value: string): boolean {
-  return globToRegExp(pattern).test(value);
+  let regExp = compiled.get(pattern);
+  if (!regExp) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    regExp = globToRegExp(pattern);
+    compiled.set(pattern, regExp);
+  }
+  return regExp.test(value);
 }
