@@ -44,7 +44,18 @@ const usageFileSchema = z.object({
 type UsageFile = z.infer<typeof usageFileSchema>;
 
 const zeroTokens = (): TokenUsage => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
-const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const DAY_MS = 86_400_000;
+let cachedDayNumber = Number.NaN;
+let cachedDay = '';
+/** "YYYY-MM-DD" (UTC) of a time; called on every request, so the string is built once per day, not per call. */
+const utcDay = (ms: number): string => {
+  const dayNumber = Math.floor(ms / DAY_MS);
+  if (dayNumber !== cachedDayNumber) {
+    cachedDay = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+    cachedDayNumber = dayNumber;
+  }
+  return cachedDay;
+};
 
 /** Per-credential usage in memory, written to ~/.proxycast/usage.json at most every few seconds and at shutdown. */
 export class UsageStore {
