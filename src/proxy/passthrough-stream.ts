@@ -36,10 +36,9 @@ const AFTER_FRAME_END = /(?<=\n\n|\r\r|\r\n\r\n|\n\r\n|\r\n\n)/;
  * OpenAI client would fail on the first with a parse error instead of getting our error event. Only frames whose
  * data line cannot start JSON are looked at closely, so good frames pass with one regex test per chunk.
  */
-function withoutGarbageFrames(ready: Buffer): Buffer {
-  const text = ready.toString('latin1');
-  if (!NOT_JSON_DATA.test(text)) return ready;
-  return Buffer.from(text.split(AFTER_FRAME_END).filter((frame) => !NOT_JSON_DATA.test(frame)).join(''), 'latin1');
+function withoutGarbageFrames(ready: Buffer, latin1: string): Buffer {
+  if (!NOT_JSON_DATA.test(latin1)) return ready;
+  return Buffer.from(latin1.split(AFTER_FRAME_END).filter((frame) => !NOT_JSON_DATA.test(frame)).join(''), 'latin1');
 }
 
 /** `frames` with every occurrence of the credential's own secrets masked (only when one is there: a byte search). */
@@ -81,8 +80,10 @@ export async function* passThroughSse(
   const secrets = (response.secrets ?? []).filter((secret) => secret.length > 0).map((secret) => Buffer.from(secret, 'utf8'));
   let tail = '';
   let sawDone = false;
-  // The unfinished frame: its chunks, their length, and its last 3 characters (a frame end may straddle chunks).
+  // The unfinished frame: its chunks, the same bytes as latin1 text, their length, and its last 3 characters (a frame
+  // end may straddle chunks; kept apart so a long held text is never sliced).
   let held: Buffer[] = [];
+  let heldText = '';
   let heldLength = 0;
   let heldTail = '';
   try {
@@ -96,18 +97,21 @@ export async function* passThroughSse(
       if (found === 0) {
         if (heldLength + bytes.length > MAX_FRAME_BYTES) throw ProxyError.streamInterrupted(credentialId, `the upstream sent a frame longer than ${MAX_FRAME_BYTES} bytes without ending it`);
         held.push(bytes);
+        heldText += text;
         heldLength += bytes.length;
         heldTail = (heldTail + text).slice(-3);
         continue;
       }
       const cut = Math.max(0, found - heldTail.length);
-      const ready = withoutSecrets(withoutGarbageFrames(held.length > 0 ? Buffer.concat([...held, bytes.subarray(0, cut)]) : bytes.subarray(0, cut)), secrets);
-      const rest = bytes.subarray(cut);
-      held = rest.length > 0 ? [rest] : [];
-      heldLength = rest.length;
-      heldTail = text.slice(cut).slice(-3);
+      const readyText = heldText + text.slice(0, cut);
+      const readyBytes = held.length > 0 ? Buffer.concat([...held, bytes.subarray(0, cut)]) : bytes.subarray(0, cut);
+      const ready = withoutSecrets(withoutGarbageFrames(readyBytes, readyText), secrets);
+      held = cut < bytes.length ? [bytes.subarray(cut)] : [];
+      heldText = text.slice(cut);
+      heldLength = bytes.length - cut;
+      heldTail = heldText.slice(-3);
       // Only frames that mention usage are looked into; every other byte passes untouched.
-      if (ready.includes('"usage"')) readUsageLines(ready.toString('utf8'), onUsage);
+      if (readyText.includes('"usage"')) readUsageLines(ready.toString('utf8'), onUsage);
       if (ready.length > 0) yield ready;
     }
   } catch (error) {
