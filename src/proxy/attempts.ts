@@ -1,4 +1,5 @@
 import { ProxyError } from '../errors.js';
+import { transportError } from '../upstream/forward.js';
 import type { Credential } from '../credentials/credential.js';
 import { coolDownAfter, noteSuccess } from '../credentials/cooldown.js';
 import { quotaProberFor } from '../credentials/quota-probe.js';
@@ -37,9 +38,18 @@ const REQUEST_FAULT_CODES = new Set([
   'string_above_max_length', 'invalid_value',
 ]);
 
+/** True for socket and undici errors (ECONNRESET, UND_ERR_SOCKET, …), which carry a string code. */
+function isTransportError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('E') || code.startsWith('UND_ERR'));
+}
+
 /** A thrown value as a ProxyError, with a request fault that looked like a credential fault put right. */
 export function classifyAttemptError(error: unknown, credentialId: string): ProxyError {
-  const proxyError = error instanceof ProxyError ? error : ProxyError.upstreamUnavailable(credentialId, String((error as Error)?.message ?? error));
+  // Transport errors normally arrive as ProxyErrors already; a stray one (it has a socket or undici code) is still the
+  // upstream's. Anything else is our own bug: a 500 that blames no credential and shows the client no internals.
+  if (!(error instanceof ProxyError)) return isTransportError(error) ? transportError(credentialId, error) : ProxyError.internal();
+  const proxyError = error;
   if (!REQUEST_FAULT_CODES.has(proxyError.code) || (!proxyError.credentialFault && proxyError.status < 500)) return proxyError;
   return new ProxyError({ status: 400, type: 'invalid_request_error', code: proxyError.code, message: proxyError.message, param: proxyError.param });
 }
@@ -99,6 +109,7 @@ export async function withCredentialAttempts<T>(
       return { value, credential, release };
     } catch (error) {
       release();
+      if (!(error instanceof ProxyError) && !isTransportError(error)) runtime.deps.logger.error({ credential: credential.id, err: error }, 'internal error while serving a request');
       const proxyError = classifyAttemptError(error, credential.id);
       if (!proxyError.credentialFault || options.signal.aborted) throw proxyError;
       coolDownAfter(credential, proxyError, clock.now());

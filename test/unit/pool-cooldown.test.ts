@@ -114,7 +114,9 @@ describe('request faults versus credential faults', () => {
     expect(overloaded).toMatchObject({ status: 502, credentialFault: true });
     const context = ProxyError.upstreamError('a', 400, 'too long', 'context_length_exceeded');
     expect(classifyAttemptError(context, 'a')).toBe(context);
-    expect(classifyAttemptError(new Error('socket hang up'), 'a')).toMatchObject({ code: 'upstream_unavailable', credentialFault: true });
+    expect(classifyAttemptError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'a')).toMatchObject({ code: 'upstream_unavailable', credentialFault: true });
+    // Our own bug (no socket code) blames no credential and shows no internals.
+    expect(classifyAttemptError(new TypeError('x is not a function'), 'a')).toMatchObject({ status: 500, code: 'internal_error', credentialFault: false });
   });
 });
 
