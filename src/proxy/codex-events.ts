@@ -1,6 +1,6 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
-import { decodeResponsesEvents } from '../upstream/sse-decoder.js';
+import { decodeResponsesEvents, SseLineTooLongError } from '../upstream/sse-decoder.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 
 /** A pull reader over an upstream Responses stream: parsed events only; transport errors become stream_interrupted. */
@@ -24,7 +24,8 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
         try {
           item = await iterator.next();
         } catch (error) {
-          throw ProxyError.streamInterrupted(credentialId, transportError(credentialId, error).message);
+          const why = error instanceof SseLineTooLongError ? error.message : transportError(credentialId, error).message;
+          throw ProxyError.streamInterrupted(credentialId, why);
         }
         if (item.done) return undefined;
         if (item.value.kind === 'event') return item.value.event;

@@ -27,6 +27,17 @@ export type ResponsesStreamItem =
 
 const LINE_BREAK = /[\r\n]/g;
 
+/** The longest line kept while waiting for its end; a stream that sends more without a line break is broken. */
+export const MAX_SSE_LINE_CHARS = 16 * 1024 * 1024;
+
+/** A line longer than MAX_SSE_LINE_CHARS: the stream is treated as broken rather than buffered without bound. */
+export class SseLineTooLongError extends Error {
+  constructor() {
+    super(`an SSE line grew past ${MAX_SSE_LINE_CHARS} characters without ending`);
+    this.name = 'SseLineTooLongError';
+  }
+}
+
 /** Layer 1: UTF-8 bytes → lines without their terminators; a code point split across chunks is kept whole. */
 export async function* decodeSseLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8');
@@ -50,6 +61,7 @@ export async function* decodeSseLines(source: AsyncIterable<Uint8Array>): AsyncG
       LINE_BREAK.lastIndex = start;
     }
     partial += text.slice(start);
+    if (partial.length > MAX_SSE_LINE_CHARS) throw new SseLineTooLongError();
   };
   for await (const chunk of source) yield* split(decoder.decode(chunk, { stream: true }));
   yield* split(decoder.decode());

@@ -128,3 +128,16 @@ describe('SSE data parsing', () => {
     expect(items[2]).toMatchObject({ kind: 'garbage', data: '{oops' });
   });
 });
+
+describe('an endless line', () => {
+  it('is refused past MAX_SSE_LINE_CHARS instead of being buffered without bound', async () => {
+    const { decodeSseLines, MAX_SSE_LINE_CHARS, SseLineTooLongError } = await import('../../src/upstream/sse-decoder.js');
+    async function* endless() {
+      const chunk = new TextEncoder().encode('x'.repeat(1024 * 1024));
+      for (let sent = 0; sent <= MAX_SSE_LINE_CHARS + chunk.length; sent += chunk.length) yield chunk;
+    }
+    await expect((async () => {
+      for await (const _line of decodeSseLines(endless())) void _line;
+    })()).rejects.toBeInstanceOf(SseLineTooLongError);
+  });
+});
