@@ -10,7 +10,8 @@ import { benchDirective } from './mock-answers.js';
 import type { Target } from './load.js';
 import type { Agent } from 'undici';
 
-// An editor-like request: a system prompt of about 1 KB, a short history, then the question (about 2 KB in all).
+// An editor-like request: a system prompt, a short history, then the question (about 1 KB in all; real editor
+// requests are often 10-100 KB, which costs proxycast more in JSON and validation, and the direct twin nothing).
 const SYSTEM_PROMPT =
   'You are a coding assistant inside the user\'s editor. Answer with the smallest correct change, as a unified diff ' +
   'when code changes, and explain it in one or two sentences. Follow the project\'s style: TypeScript, strict mode, ' +

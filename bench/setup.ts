@@ -181,7 +181,13 @@ export async function startChildProxy(home: string, configFile: string, port: nu
   return {
     url,
     process: child,
-    rss: () => rssOf(child.pid ?? 0),
+    rss: () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const log = fs.readFileSync(path.join(home, 'proxycast.log'), 'utf8');
+        throw new Error(`proxycast exited (${child.exitCode ?? child.signalCode}) during the memory run; its log ends:\n${log.slice(-3000)}`);
+      }
+      return rssOf(child.pid ?? 0);
+    },
     heapAfterGc: async () => {
       const before = fs.existsSync(probeFile) ? fs.statSync(probeFile).mtimeMs : 0;
       child.kill('SIGUSR2');
