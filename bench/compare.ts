@@ -13,8 +13,10 @@ export interface Figures {
   latencyP99Ms: number;
   firstByteP50Ms: number;
   firstByteP99Ms: number;
-  /** CPU of the bench process per request (load generator, plus proxycast when it runs in-process). */
+  /** CPU of the bench process (the load generator) per request. */
   cpuPerRequestMs: number;
+  /** CPU of the answering process per request: the mock (direct) or proxycast (proxied); NaN when not measured. */
+  serverCpuPerRequestMs: number;
 }
 
 export interface Comparison {
@@ -36,6 +38,7 @@ export function figures(sample: Sample): Figures {
     firstByteP50Ms: percentile(sample.firstByte, 0.5),
     firstByteP99Ms: percentile(sample.firstByte, 0.99),
     cpuPerRequestMs: sample.requests > 0 ? sample.cpuMs / sample.requests : Number.NaN,
+    serverCpuPerRequestMs: sample.requests > 0 ? sample.serverCpuMs / sample.requests : Number.NaN,
   };
 }
 

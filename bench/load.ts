@@ -15,6 +15,8 @@ export interface Target {
   /** What a good answer contains (any one of them), e.g. "[DONE]" or "event: response.completed". */
   expect: string | readonly string[];
   dispatcher: Agent;
+  /** CPU ms used so far by the process that answers this target (the mock, or proxycast), when it is a child. */
+  serverCpuMs?: () => number;
 }
 
 /** What one run of the load produced. */
@@ -28,6 +30,8 @@ export interface Sample {
   elapsedMs: number;
   /** CPU time of this whole process (user + system, all threads) while the load ran. */
   cpuMs: number;
+  /** CPU time of the answering process (Target.serverCpuMs) while the load ran; NaN when unknown. */
+  serverCpuMs: number;
   firstError?: string | undefined;
 }
 
@@ -75,8 +79,9 @@ export async function timeOne(target: Target, index: number): Promise<{ totalMs:
 
 /** Runs `concurrency` workers against one target for `durationMs` (or `maxRequests`), collecting every latency. */
 export async function runLoad(target: Target, options: LoadOptions): Promise<Sample> {
-  const sample: Sample = { latencies: [], firstByte: [], requests: 0, errors: 0, elapsedMs: 0, cpuMs: 0 };
+  const sample: Sample = { latencies: [], firstByte: [], requests: 0, errors: 0, elapsedMs: 0, cpuMs: 0, serverCpuMs: Number.NaN };
   const cpuBefore = process.cpuUsage();
+  const serverBefore = target.serverCpuMs?.() ?? Number.NaN;
   const started = performance.now();
   const deadline = started + options.durationMs;
   const budget = options.maxRequests ?? Number.POSITIVE_INFINITY;
@@ -101,6 +106,7 @@ export async function runLoad(target: Target, options: LoadOptions): Promise<Sam
   sample.elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   sample.cpuMs = (cpu.user + cpu.system) / 1000;
+  sample.serverCpuMs = (target.serverCpuMs?.() ?? Number.NaN) - serverBefore;
   return sample;
 }
 
@@ -113,6 +119,7 @@ export function mergeSamples(samples: Sample[]): Sample {
     errors: samples.reduce((sum, sample) => sum + sample.errors, 0),
     elapsedMs: samples.reduce((sum, sample) => sum + sample.elapsedMs, 0),
     cpuMs: samples.reduce((sum, sample) => sum + sample.cpuMs, 0),
+    serverCpuMs: samples.reduce((sum, sample) => sum + sample.serverCpuMs, 0),
     firstError: samples.find((sample) => sample.firstError)?.firstError,
   };
 }

@@ -48,6 +48,14 @@ const mb = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024)
 const rate = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a');
 const signed = (value: number, format: (v: number) => string) => (value >= 0 ? `+${format(value)}` : `-${format(-value)}`);
 
+/**
+ * CPU per request of the process that answered: the mock on the direct side, the proxy process on the proxied side
+ * (its own CPU only; the mock's share behind it is not added). "added" is the load generator's CPU per request.
+ */
+function cpuRow(prefix: string, run: Comparison, proxy = 'proxycast'): Row {
+  return { metric: `${prefix} CPU/req: mock | ${proxy} (ms)`, direct: ms(run.direct.serverCpuPerRequestMs), proxied: ms(run.proxied.serverCpuPerRequestMs), added: `client ${ms(run.proxied.cpuPerRequestMs)}`, target: '', result: '' };
+}
+
 /** Builds the table rows and the list of target checks from the results. */
 export function buildRows(results: BenchResults): { rows: Row[]; checks: TargetCheck[] } {
   const rows: Row[] = [];
@@ -63,7 +71,7 @@ export function buildRows(results: BenchResults): { rows: Row[]; checks: TargetC
     const ratio = run.proxied.requestsPerSecond / run.direct.requestsPerSecond;
     rows.push({ metric: `non-stream c=${c} latency p50 (ms)`, direct: ms(run.direct.latencyP50Ms), proxied: ms(run.proxied.latencyP50Ms), added: signed(addedP50, ms), target: c === 16 ? 'added < 1 ms' : '', result: c === 16 ? check('non-stream added p50 at c=16', addedP50, 'ms', '< 1', addedP50 < 1) : '' });
     rows.push({ metric: `non-stream c=${c} latency p99 (ms)`, direct: ms(run.direct.latencyP99Ms), proxied: ms(run.proxied.latencyP99Ms), added: signed(addedP99, ms), target: c === 16 ? 'added < 5 ms' : '', result: c === 16 ? check('non-stream added p99 at c=16', addedP99, 'ms', '< 5', addedP99 < 5) : '' });
-    rows.push({ metric: `non-stream c=${c} CPU/request (ms)`, direct: ms(run.direct.cpuPerRequestMs), proxied: ms(run.proxied.cpuPerRequestMs), added: signed(run.proxied.cpuPerRequestMs - run.direct.cpuPerRequestMs, ms), target: '', result: '' });
+    rows.push(cpuRow(`non-stream c=${c}`, run));
     rows.push({ metric: `non-stream c=${c} requests/s`, direct: rate(run.direct.requestsPerSecond), proxied: rate(run.proxied.requestsPerSecond), added: `${(ratio * 100).toFixed(1)} %`, target: c === 64 ? 'proxied >= 60 % of direct' : '', result: c === 64 ? check('non-stream req/s ratio at c=64', ratio * 100, '%', '>= 60', ratio >= 0.6) : '' });
   }
   const info = results.nonStreamInfoLog;
@@ -74,7 +82,7 @@ export function buildRows(results: BenchResults): { rows: Row[]; checks: TargetC
   for (const run of results.nonStreamFloor ?? []) {
     const c = run.concurrency;
     rows.push({ metric: `  floor (bare fastify+undici) c=${c} p50 (ms)`, direct: ms(run.direct.latencyP50Ms), proxied: ms(run.proxied.latencyP50Ms), added: signed(run.proxied.latencyP50Ms - run.direct.latencyP50Ms, ms), target: '(reference, not proxycast)', result: '' });
-    rows.push({ metric: `  floor (bare fastify+undici) c=${c} CPU/req (ms)`, direct: ms(run.direct.cpuPerRequestMs), proxied: ms(run.proxied.cpuPerRequestMs), added: signed(run.proxied.cpuPerRequestMs - run.direct.cpuPerRequestMs, ms), target: '', result: '' });
+    rows.push(cpuRow(`  floor (bare fastify+undici) c=${c}`, run, 'floor'));
     rows.push({ metric: `  floor (bare fastify+undici) c=${c} req/s`, direct: rate(run.direct.requestsPerSecond), proxied: rate(run.proxied.requestsPerSecond), added: `${((run.proxied.requestsPerSecond / run.direct.requestsPerSecond) * 100).toFixed(1)} %`, target: '', result: '' });
   }
   for (const run of results.streamFirstByte) {
@@ -84,7 +92,7 @@ export function buildRows(results: BenchResults): { rows: Row[]; checks: TargetC
     if (run.label) {
       rows.push({ metric: `stream c=${c} total p50 (ms)`, direct: ms(run.direct.latencyP50Ms), proxied: ms(run.proxied.latencyP50Ms), added: signed(run.proxied.latencyP50Ms - run.direct.latencyP50Ms, ms), target: '', result: '' });
     }
-    rows.push({ metric: `stream c=${c} CPU/request (ms)`, direct: ms(run.direct.cpuPerRequestMs), proxied: ms(run.proxied.cpuPerRequestMs), added: signed(run.proxied.cpuPerRequestMs - run.direct.cpuPerRequestMs, ms), target: '', result: '' });
+    rows.push(cpuRow(`stream c=${c}`, run));
     rows.push({ metric: `stream c=${c} first byte p99 (ms)`, direct: ms(run.direct.firstByteP99Ms), proxied: ms(run.proxied.firstByteP99Ms), added: signed(run.proxied.firstByteP99Ms - run.direct.firstByteP99Ms, ms), target: '', result: '' });
   }
   const long = results.stream200;

@@ -7,8 +7,9 @@
  *      once and the rest 5 ms later, as a real answer's first token comes before the rest); total time of a
  *      200-event answer sent at once
  *   4. memory of a proxycast child process: idle, 200 open streams, 20,000 requests
- * proxycast runs in this process for 2-3 (startDaemon, logging at warn so logging is not what is measured) and as
- * its own process for 4. Environment: BENCH_ONLY=translator,nonstream,stream,memory picks parts; BENCH_QUICK=1 runs
+ * Every server runs as its own process with its own event loop: the mock, each proxycast daemon (`node
+ * dist/src/cli.js serve` with a temp HOME, logging at warn for 2-3 unless said otherwise, at info for 4) and the floor
+ * proxy; this process only generates the load, so the proxy's event loop is its own, as a user's daemon's is. Environment: BENCH_ONLY=translator,nonstream,stream,memory picks parts; BENCH_QUICK=1 runs
  * short rounds (for trying the harness, not for figures). Only a full run writes bench/results/latest.json;
  * BENCH_OUT overrides the JSON path.
  */
@@ -16,12 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, type Comparison } from './compare.js';
-import { createClientAgent } from './load.js';
+import { createClientAgent, type Target } from './load.js';
 import { startFloorProxy } from './floor-proxy.js';
 import { benchMemory } from './memory.js';
 import { buildRows, formatTable, writeResults, type BenchResults } from './report.js';
 import { nonStreamTargets, streamTargets } from './requests.js';
-import { ACCOUNT_ID, API_KEY, makeBenchHome, removeHome, startInProcessProxy, startMockUpstream, type MockUpstream } from './setup.js';
+import { ACCOUNT_ID, API_KEY, cpuMsOf, startBenchDaemon, startMockUpstream, type MockUpstream } from './setup.js';
 import { benchTranslator } from './translator.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,36 +37,38 @@ const SPLIT_MS = 5;
 const PACE_MS = 10;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
+/** Tags each side with the CPU of the process answering it: the mock for direct, the proxy child for proxied. */
+function withCpu(targets: { direct: Target; proxied: Target }, mock: MockUpstream, proxy: { cpuMs(): number }): { direct: Target; proxied: Target } {
+  const mockPid = mock.process.pid ?? 0;
+  return { direct: { ...targets.direct, serverCpuMs: () => cpuMsOf(mockPid) }, proxied: { ...targets.proxied, serverCpuMs: () => proxy.cpuMs() } };
+}
+
 async function nonStreamPart(mock: MockUpstream): Promise<{ runs: Comparison[]; info: Comparison | undefined; floor: Comparison[] }> {
   const agents = { direct: createClientAgent(), proxied: createClientAgent() };
   const runs: Comparison[] = [];
   let info: Comparison | undefined;
   {
-    const { home, configFile } = makeBenchHome(mock.origin, { apiKey: true, oauth: false });
-    const proxy = await startInProcessProxy(home, configFile, 'warn');
-    const targets = nonStreamTargets(mock.origin, proxy.url, API_KEY, agents);
+    const proxy = await startBenchDaemon(mock.origin, { apiKey: true, oauth: false }, 'warn');
+    const targets = withCpu(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), mock, proxy);
     for (const concurrency of [1, 16, 64]) {
       log(`non-stream, API key, c=${concurrency}`);
       runs.push(await compare(targets, { concurrency, rounds, roundMs, warmupMs }));
     }
-    await proxy.close();
-    removeHome(home);
+    await proxy.stop();
   }
   {
-    // The same c=16 load with the daemon logging one line per request at info, as production does (to /dev/null).
-    const { home, configFile } = makeBenchHome(mock.origin, { apiKey: true, oauth: false });
-    const proxy = await startInProcessProxy(home, configFile, 'info');
+    // The same c=16 load with the daemon logging one line per request at info, as production does (to a file).
+    const proxy = await startBenchDaemon(mock.origin, { apiKey: true, oauth: false }, 'info');
     log('non-stream, API key, c=16, LOG_LEVEL=info');
-    info = await compare(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), { concurrency: 16, rounds, roundMs, warmupMs });
-    await proxy.close();
-    removeHome(home);
+    info = await compare(withCpu(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), mock, proxy), { concurrency: 16, rounds, roundMs, warmupMs });
+    await proxy.stop();
   }
   const floor: Comparison[] = [];
   {
     const proxy = await startFloorProxy(mock.origin, API_KEY);
     for (const concurrency of [16, 64]) {
-      log(`non-stream, bare fastify+undici proxy (reference), c=${concurrency}`);
-      floor.push(await compare(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), { concurrency, rounds, roundMs, warmupMs }));
+      log(`non-stream, bare fastify+undici proxy process (reference), c=${concurrency}`);
+      floor.push(await compare(withCpu(nonStreamTargets(mock.origin, proxy.url, API_KEY, agents), mock, proxy), { concurrency, rounds, roundMs, warmupMs }));
     }
     await proxy.close();
   }
@@ -75,24 +78,23 @@ async function nonStreamPart(mock: MockUpstream): Promise<{ runs: Comparison[]; 
 
 async function streamPart(mock: MockUpstream): Promise<{ firstByte: Comparison[]; long: Comparison }> {
   const agents = { direct: createClientAgent(), proxied: createClientAgent() };
-  const { home, configFile, accessToken } = makeBenchHome(mock.origin, { apiKey: false, oauth: true });
-  const proxy = await startInProcessProxy(home, configFile, 'warn');
-  const token = { accessToken, accountId: ACCOUNT_ID };
+  const proxy = await startBenchDaemon(mock.origin, { apiKey: false, oauth: true }, 'warn');
+  const token = { accessToken: proxy.accessToken, accountId: ACCOUNT_ID };
+  const targets = (answer: { events: number; splitMs?: number; gapMs?: number }) => withCpu(streamTargets(mock.origin, proxy.url, token, answer, agents), mock, proxy);
   const firstByte: Comparison[] = [];
   for (const concurrency of [1, 16]) {
     log(`stream, OAuth, 40 events (first delta, then the rest ${SPLIT_MS} ms later), c=${concurrency}`);
-    firstByte.push(await compare(streamTargets(mock.origin, proxy.url, token, { events: 40, splitMs: SPLIT_MS }, agents), { concurrency, rounds, roundMs, warmupMs }));
+    firstByte.push(await compare(targets({ events: 40, splitMs: SPLIT_MS }), { concurrency, rounds, roundMs, warmupMs }));
   }
   // The same at c=16 with a real answer's pace (a delta every 10 ms after the first): the loop is not saturated,
   // so this is the first byte a user waits for while 15 other answers stream.
   log(`stream, OAuth, 40 events (a delta every ${PACE_MS} ms), c=16`);
-  const paced = await compare(streamTargets(mock.origin, proxy.url, token, { events: 40, gapMs: PACE_MS }, agents), { concurrency: 16, rounds, roundMs: roundMs * 1.5, warmupMs });
+  const paced = await compare(targets({ events: 40, gapMs: PACE_MS }), { concurrency: 16, rounds, roundMs: roundMs * 1.5, warmupMs });
   paced.label = `paced, a delta every ${PACE_MS} ms`;
   firstByte.push(paced);
   log('stream, OAuth, 200 events at once, c=1');
-  const long = await compare(streamTargets(mock.origin, proxy.url, token, { events: 200 }, agents), { concurrency: 1, rounds, roundMs, warmupMs });
-  await proxy.close();
-  removeHome(home);
+  const long = await compare(targets({ events: 200 }), { concurrency: 1, rounds, roundMs, warmupMs });
+  await proxy.stop();
   await Promise.all([agents.direct.close(), agents.proxied.close()]);
   return { firstByte, long };
 }
@@ -104,7 +106,7 @@ async function main(): Promise<void> {
     stream200: undefined,
     translator: undefined,
     memory: undefined,
-    settings: { rounds, roundMs, warmupMs, quick, parts: [...only], inProcessLogLevel: 'warn', memoryLogLevel: 'info', firstByteSplitMs: SPLIT_MS, pacedGapMs: PACE_MS },
+    settings: { rounds, roundMs, warmupMs, quick, parts: [...only], proxyProcess: 'child (node dist/src/cli.js serve)', proxyLogLevel: 'warn', memoryLogLevel: 'info', firstByteSplitMs: SPLIT_MS, pacedGapMs: PACE_MS },
   };
   if (only.has('translator')) {
     log('translator micro-benchmark');

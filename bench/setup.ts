@@ -1,7 +1,7 @@
 /**
  * Everything the benchmark starts: a temp HOME with one API-key and/or one OAuth token file (a fake JWT built at run
- * time, never stored), the mock upstream as a child process, proxycast in-process (startDaemon) or as a child process
- * (`node dist/src/cli.js serve`), and RSS readings of a child.
+ * time, never stored), the mock upstream as a child process, proxycast as a child process (`node dist/src/cli.js
+ * serve`, its own event loop, as a user's daemon), and RSS and CPU readings of a child.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -10,12 +10,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import pino from 'pino';
-import { Agent } from 'undici';
-import type { Deps } from '../src/deps.js';
-import { systemClock } from '../src/deps.js';
-import { createLogger } from '../src/logger.js';
-import { startDaemon, type Daemon } from '../src/serve.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The built CLI, next to this file's build output (dist/bench → dist/src). */
@@ -118,27 +112,6 @@ export function makeBenchHome(origin: string, options: { apiKey: boolean; oauth:
   return { home, configFile, accessToken };
 }
 
-/** proxycast in this process: the production deps (same Agent settings as createSystemDeps) with a quiet logger. */
-export async function startInProcessProxy(home: string, configFile: string, logLevel = 'warn'): Promise<Daemon & { close(): Promise<void> }> {
-  const deps: Deps = {
-    clock: systemClock,
-    homeDir: home,
-    env: { HOME: home, CODEX_HOME: path.join(home, '.codex') },
-    dispatcher: new Agent({ keepAliveTimeout: 30_000, connections: 256, pipelining: 1 }),
-    // warn: the rare warning shows on stderr; info: production's one line per request, written synchronously like
-    // pino.destination(2), but to /dev/null so the terminal's speed is not measured.
-    logger: createLogger({ level: logLevel, destination: logLevel === 'warn' ? process.stderr : (pino.destination({ dest: '/dev/null', sync: true }) as unknown as NodeJS.WritableStream) }),
-  };
-  const daemon = await startDaemon(deps, { configFlag: configFile, cwd: home, port: 0 });
-  return {
-    ...daemon,
-    close: async () => {
-      await daemon.stop();
-      await deps.dispatcher.close();
-    },
-  };
-}
-
 /** A free loopback port (the child daemon takes its port from config.yaml). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -153,15 +126,22 @@ export interface ChildProxy {
   url: string;
   process: ChildProcess;
   rss(): number;
+  /** CPU time (user + system) the child has used so far, in ms (from /proc, 10 ms ticks). */
+  cpuMs(): number;
   /** A full GC in the child, then its process.memoryUsage() (bench/child-probe.ts). */
   heapAfterGc(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
 }
 
-export async function startChildProxy(home: string, configFile: string, port: number, logLevel: string): Promise<ChildProxy> {
+/** Options of a proxycast child: extra node flags (e.g. --cpu-prof) before the script. */
+export interface ChildOptions {
+  nodeArgs?: readonly string[];
+}
+
+export async function startChildProxy(home: string, configFile: string, port: number, logLevel: string, options: ChildOptions = {}): Promise<ChildProxy> {
   const logFile = fs.openSync(path.join(home, 'proxycast.log'), 'w');
   const probeFile = path.join(home, 'memory-probe.json');
-  const child = spawn(process.execPath, ['--expose-gc', '--import', pathToFileURL(PROBE_PATH).href, CLI_PATH, 'serve', '--config', configFile], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--expose-gc', '--import', pathToFileURL(PROBE_PATH).href, CLI_PATH, 'serve', '--config', configFile], {
     env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: path.join(home, '.codex'), LOG_LEVEL: logLevel, BENCH_PROBE_FILE: probeFile },
     stdio: ['ignore', logFile, logFile],
   });
@@ -188,6 +168,7 @@ export async function startChildProxy(home: string, configFile: string, port: nu
       }
       return rssOf(child.pid ?? 0);
     },
+    cpuMs: () => cpuMsOf(child.pid ?? 0),
     heapAfterGc: async () => {
       const before = fs.existsSync(probeFile) ? fs.statSync(probeFile).mtimeMs : 0;
       child.kill('SIGUSR2');
@@ -213,6 +194,36 @@ export function rssOf(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   return match ? Number(match[1]) * 1024 : Number.NaN;
+}
+
+/** CPU time (utime + stime) of a process in ms, from /proc/<pid>/stat (Linux, USER_HZ = 100). */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, utime 14 and stime 15 (1-based over the whole line).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * proxycast as its own process with its own event loop, as a user's daemon runs: a temp HOME from makeBenchHome on
+ * a free port, `node dist/src/cli.js serve`, logging at `logLevel` to a file in the home. stop() also removes the home.
+ */
+export async function startBenchDaemon(origin: string, credentials: { apiKey: boolean; oauth: boolean }, logLevel: string, options: ChildOptions = {}): Promise<ChildProxy & { accessToken: string }> {
+  const port = await freePort();
+  const { home, configFile, accessToken } = makeBenchHome(origin, { ...credentials, port });
+  const child = await startChildProxy(home, configFile, port, logLevel, options);
+  return {
+    ...child,
+    accessToken,
+    stop: async () => {
+      await child.stop();
+      removeHome(home);
+    },
+  };
 }
 
 /** Removes a temp home (best effort). */
