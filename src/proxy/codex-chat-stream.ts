@@ -42,12 +42,25 @@ export async function startChatStream(
   }
   return (async function* frames() {
     try {
-      for (const chunk of held) yield sseData(chunk);
+      const opening = held.map(sseData).join('');
+      if (opening) yield opening;
       while (!ended) {
         const event = await reader.next();
-        const chunks = event === undefined ? translator.finish() : translator.push(event);
-        if (event === undefined) ended = true;
-        for (const chunk of chunks) yield sseData(chunk);
+        if (event === undefined) {
+          ended = true;
+          const closing = translator.finish().map(sseData).join('');
+          if (closing) yield closing;
+          continue;
+        }
+        // Everything one socket read brought is translated and written at once; what a failure interrupts is sent first.
+        let out = '';
+        try {
+          for (const next of [event, ...reader.drain()]) for (const chunk of translator.push(next)) out += sseData(chunk);
+        } catch (error) {
+          if (out) yield out;
+          throw error;
+        }
+        if (out) yield out;
       }
       const usage = tokenUsageFromChat(translator.state.usage);
       if (usage) onUsage(usage);

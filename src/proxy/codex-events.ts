@@ -1,43 +1,63 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
-import { decodeResponsesEvents, SseLineTooLongError } from '../upstream/sse-decoder.js';
+import { responsesItemOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 
 /** A pull reader over an upstream Responses stream: parsed events only; transport errors become stream_interrupted. */
 export interface CodexEventReader {
   /** The next event, or undefined at the end of the body. */
   next(): Promise<ResponsesStreamEvent | undefined>;
+  /** The events already decoded and waiting (taken off the queue), so a caller can handle one socket read at once. */
+  drain(): ResponsesStreamEvent[];
   /** Frames whose data was not JSON (skipped; a stream made only of them ends without response.completed). */
   readonly garbageFrames: number;
   /** Stops reading and releases the upstream socket. */
   close(): Promise<void>;
 }
 
-/** Wraps the upstream body in a reader of Responses events. */
+/**
+ * Wraps the upstream body in a reader of Responses events. Each socket read is decoded synchronously into all the
+ * events it completes, which wait in a queue: one await per read rather than several per event.
+ */
 export function readCodexEvents(credentialId: string, response: UpstreamResponse): CodexEventReader {
-  const iterator = decodeResponsesEvents(response.body)[Symbol.asyncIterator]();
+  const chunks = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const decoder = new SseFrameDecoder();
+  const queue: ResponsesStreamEvent[] = [];
+  let ended = false;
   let garbage = 0;
+  const enqueue = (frames: SseFrame[]) => {
+    for (const frame of frames) {
+      const item = responsesItemOf(frame);
+      if (item.kind === 'event') queue.push(item.event);
+      else garbage += 1;
+    }
+  };
+  const readMore = async () => {
+    try {
+      const chunk = await chunks.next();
+      if (chunk.done) {
+        ended = true;
+        enqueue(decoder.end());
+      } else enqueue(decoder.push(chunk.value));
+    } catch (error) {
+      const why = error instanceof SseLineTooLongError ? error.message : transportError(credentialId, error).message;
+      throw ProxyError.streamInterrupted(credentialId, why);
+    }
+  };
   return {
     async next() {
-      for (;;) {
-        let item;
-        try {
-          item = await iterator.next();
-        } catch (error) {
-          const why = error instanceof SseLineTooLongError ? error.message : transportError(credentialId, error).message;
-          throw ProxyError.streamInterrupted(credentialId, why);
-        }
-        if (item.done) return undefined;
-        if (item.value.kind === 'event') return item.value.event;
-        garbage += 1;
-      }
+      while (queue.length === 0 && !ended) await readMore();
+      return queue.shift();
+    },
+    drain() {
+      return queue.splice(0, queue.length);
     },
     get garbageFrames() {
       return garbage;
     },
     async close() {
       response.body.destroy();
-      await iterator.return?.(undefined).catch(() => undefined);
+      await chunks.return?.(undefined).catch(() => undefined);
     },
   };
 }

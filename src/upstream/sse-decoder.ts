@@ -38,70 +38,140 @@ export class SseLineTooLongError extends Error {
   }
 }
 
-/** Layer 1: UTF-8 bytes → lines without their terminators; a code point split across chunks is kept whole. */
-export async function* decodeSseLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
-  let partial = '';
+/** Layer 1, synchronous: UTF-8 chunks → complete lines without their terminators; a split code point is kept whole. */
+export class SseLineSplitter {
+  private readonly decoder = new TextDecoder('utf-8');
+  private partial = '';
   // A chunk that ends in \r may be the first half of \r\n: the \n that may start the next chunk is then skipped.
-  let skipLeadingLineFeed = false;
-  const split = function* (text: string): Generator<string> {
+  private skipLeadingLineFeed = false;
+
+  /** The lines completed by this chunk. */
+  push(chunk: Uint8Array): string[] {
+    return this.split(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** The lines left at the end of the stream (a last line without a terminator included). */
+  end(): string[] {
+    const lines = this.split(this.decoder.decode());
+    if (this.partial.length > 0) lines.push(this.partial);
+    this.partial = '';
+    return lines;
+  }
+
+  private split(text: string): string[] {
+    const lines: string[] = [];
     let start = 0;
-    if (skipLeadingLineFeed && text.startsWith('\n')) start = 1;
-    if (text.length > 0) skipLeadingLineFeed = false;
+    if (this.skipLeadingLineFeed && text.startsWith('\n')) start = 1;
+    if (text.length > 0) this.skipLeadingLineFeed = false;
     LINE_BREAK.lastIndex = start;
     for (let match = LINE_BREAK.exec(text); match; match = LINE_BREAK.exec(text)) {
       const end = match.index;
-      yield partial + text.slice(start, end);
-      partial = '';
+      lines.push(this.partial + text.slice(start, end));
+      this.partial = '';
       start = end + 1;
       if (text[end] === '\r') {
-        if (end + 1 === text.length) skipLeadingLineFeed = true;
+        if (end + 1 === text.length) this.skipLeadingLineFeed = true;
         else if (text[end + 1] === '\n') start = end + 2;
       }
       LINE_BREAK.lastIndex = start;
     }
-    partial += text.slice(start);
-    if (partial.length > MAX_SSE_LINE_CHARS) throw new SseLineTooLongError();
-  };
-  for await (const chunk of source) yield* split(decoder.decode(chunk, { stream: true }));
-  yield* split(decoder.decode());
-  if (partial.length > 0) yield partial;
+    this.partial += text.slice(start);
+    if (this.partial.length > MAX_SSE_LINE_CHARS) throw new SseLineTooLongError();
+    return lines;
+  }
 }
 
-/** Layer 2: lines → frames. A last frame not followed by a blank line is still dispatched (lenient at EOF). */
-export async function* decodeSseFrames(lines: AsyncIterable<string>): AsyncGenerator<SseFrame> {
-  let data: string[] = [];
-  let event: string | undefined;
-  let id: string | undefined;
-  const frame = (): SseFrame => ({
-    data: data.join('\n'),
-    ...(event !== undefined ? { event } : {}),
-    ...(id !== undefined ? { id } : {}),
-  });
-  for await (const line of lines) {
+/** Layer 2, synchronous: lines → frames. A last frame not followed by a blank line is still dispatched (lenient at EOF). */
+export class SseFrameAssembler {
+  private data: string[] = [];
+  private event: string | undefined;
+  private id: string | undefined;
+
+  /** The frame this line completes, if it is the blank line that ends one. */
+  push(line: string): SseFrame | undefined {
     if (line === '') {
-      if (data.length > 0) yield frame();
-      data = [];
-      event = undefined;
-      id = undefined;
-      continue;
+      const frame = this.take();
+      this.event = undefined;
+      this.id = undefined;
+      return frame;
     }
-    if (line.startsWith(':')) continue;
+    if (line.startsWith(':')) return undefined;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') data.push(value);
-    else if (field === 'event') event = value;
-    else if (field === 'id' && !value.includes('\0')) id = value;
+    if (field === 'data') this.data.push(value);
+    else if (field === 'event') this.event = value;
+    else if (field === 'id' && !value.includes('\0')) this.id = value;
     // `retry` and unknown fields are ignored, as the spec says.
+    return undefined;
   }
-  if (data.length > 0) yield frame();
+
+  /** The frame left open at the end of the stream, if any. */
+  end(): SseFrame | undefined {
+    return this.take();
+  }
+
+  private take(): SseFrame | undefined {
+    if (this.data.length === 0) return undefined;
+    const frame: SseFrame = {
+      data: this.data.join('\n'),
+      ...(this.event !== undefined ? { event: this.event } : {}),
+      ...(this.id !== undefined ? { id: this.id } : {}),
+    };
+    this.data = [];
+    return frame;
+  }
 }
 
-/** Bytes → SSE frames (layers 1 and 2). */
-export function decodeSseEvents(source: AsyncIterable<Uint8Array>): AsyncGenerator<SseFrame> {
-  return decodeSseFrames(decodeSseLines(source));
+/** Layers 1 and 2 together, synchronous: each chunk in, the frames it completes out (one call per socket read). */
+export class SseFrameDecoder {
+  private readonly lines = new SseLineSplitter();
+  private readonly frames = new SseFrameAssembler();
+
+  push(chunk: Uint8Array): SseFrame[] {
+    return this.collect(this.lines.push(chunk), false);
+  }
+
+  end(): SseFrame[] {
+    return this.collect(this.lines.end(), true);
+  }
+
+  private collect(lines: string[], atEnd: boolean): SseFrame[] {
+    const out: SseFrame[] = [];
+    for (const line of lines) {
+      const frame = this.frames.push(line);
+      if (frame) out.push(frame);
+    }
+    const last = atEnd ? this.frames.end() : undefined;
+    if (last) out.push(last);
+    return out;
+  }
+}
+
+/** Layer 1 as a stream: bytes → lines. */
+export async function* decodeSseLines(source: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const splitter = new SseLineSplitter();
+  for await (const chunk of source) yield* splitter.push(chunk);
+  yield* splitter.end();
+}
+
+/** Layer 2 as a stream: lines → frames. */
+export async function* decodeSseFrames(lines: AsyncIterable<string>): AsyncGenerator<SseFrame> {
+  const assembler = new SseFrameAssembler();
+  for await (const line of lines) {
+    const frame = assembler.push(line);
+    if (frame) yield frame;
+  }
+  const last = assembler.end();
+  if (last) yield last;
+}
+
+/** Bytes → SSE frames (layers 1 and 2), decoded synchronously per chunk: one async step per socket read. */
+export async function* decodeSseEvents(source: AsyncIterable<Uint8Array>): AsyncGenerator<SseFrame> {
+  const decoder = new SseFrameDecoder();
+  for await (const chunk of source) yield* decoder.push(chunk);
+  yield* decoder.end();
 }
 
 /** Layer 3: one frame's data as JSON, never throwing. */
@@ -122,11 +192,15 @@ export async function* decodeSseMessages(source: AsyncIterable<Uint8Array>): Asy
   for await (const frame of decodeSseEvents(source)) yield parseSseFrame(frame);
 }
 
-/** Bytes → Responses stream events; the `event:` line supplies the type only when the JSON has none. */
+/** One frame as a Responses stream item; the `event:` line supplies the type only when the JSON has none. */
+export function responsesItemOf(frame: SseFrame): ResponsesStreamItem {
+  const message = parseSseFrame(frame);
+  if (message.kind === 'json') return { kind: 'event', event: parseResponsesEvent(message.value, message.event) };
+  if (message.kind === 'garbage') return { kind: 'garbage', data: message.data, reason: message.reason };
+  return { kind: 'garbage', data: '[DONE]', reason: 'the Responses API sends no [DONE] sentinel' };
+}
+
+/** Bytes → Responses stream events. */
 export async function* decodeResponsesEvents(source: AsyncIterable<Uint8Array>): AsyncGenerator<ResponsesStreamItem> {
-  for await (const message of decodeSseMessages(source)) {
-    if (message.kind === 'json') yield { kind: 'event', event: parseResponsesEvent(message.value, message.event) };
-    else if (message.kind === 'garbage') yield { kind: 'garbage', data: message.data, reason: message.reason };
-    else yield { kind: 'garbage', data: '[DONE]', reason: 'the Responses API sends no [DONE] sentinel' };
-  }
+  for await (const frame of decodeSseEvents(source)) yield responsesItemOf(frame);
 }
