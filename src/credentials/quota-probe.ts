@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { readBodyText } from '../upstream/forward.js';
 import type { Runtime } from '../runtime.js';
 import { codexBackendHeaders } from '../proxy/codex-headers.js';
 import { credentialBaseUrl } from '../proxy/upstream-url.js';
@@ -62,19 +63,6 @@ export function probeUrl(base: string, clientVersion: string): { url: string; re
   return { url: `${trimmed}/models?client_version=${encodeURIComponent(clientVersion)}`, readsBody: false };
 }
 
-async function readCapped(body: AsyncIterable<unknown> & { destroy(): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    chunks.push(buffer);
-    size += buffer.length;
-    if (size >= MAX_BODY_BYTES) break;
-  }
-  body.destroy();
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** One probe: the quota picture the upstream gives this credential now, or undefined when it could not say. */
 async function fetchQuota(runtime: Runtime, credential: Credential): Promise<QuotaSnapshot | undefined> {
   const config = runtime.config();
@@ -89,7 +77,7 @@ async function fetchQuota(runtime: Runtime, credential: Credential): Promise<Quo
     bodyTimeout: timeout,
     signal: AbortSignal.timeout(2 * timeout),
   });
-  const text = await readCapped(response.body);
+  const text = await readBodyText(response.body, MAX_BODY_BYTES);
   if (response.statusCode < 200 || response.statusCode >= 300) return undefined;
   const now = runtime.deps.clock.now();
   let fromBody: QuotaSnapshot | undefined;
