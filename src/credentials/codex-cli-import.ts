@@ -104,10 +104,13 @@ async function readOptional(file: string, readFile: (file: string) => Promise<st
 }
 
 /** The base URL a credential calls: its override, else the file's api_base_url (API keys), else the codex.* default. */
-export function effectiveBaseUrl(credential: { secret: CredentialSecret; baseUrlOverride?: string | undefined }, defaults: BaseUrlDefaults): string {
-  if (credential.baseUrlOverride) return credential.baseUrlOverride;
-  if (credential.secret.kind === 'oauth') return defaults.chatgpt_base_url;
-  return credential.secret.baseUrl ?? defaults.api_base_url;
+export function effectiveBaseUrl(credential: { secret?: CredentialSecret | undefined; baseUrlOverride?: string | undefined }, defaults: BaseUrlDefaults): string {
+  const chosen = credential.baseUrlOverride
+    ? credential.baseUrlOverride
+    : credential.secret?.kind === 'api_key'
+      ? (credential.secret.baseUrl ?? defaults.api_base_url)
+      : defaults.chatgpt_base_url;
+  return chosen.replace(/\/+$/, '');
 }
 
 /** The pair to pass in `existing` next time so that this spec is not imported twice. */

@@ -1,11 +1,10 @@
 import type { Config } from '../config/schema.js';
 import type { Credential } from '../credentials/credential.js';
+import { effectiveBaseUrl } from '../credentials/codex-cli-import.js';
 
 /** Where this credential's requests go: the import's provider base, the token file's api_base_url, or the defaults. */
 export function credentialBaseUrl(credential: Credential, config: Config): string {
-  if (credential.baseUrlOverride) return credential.baseUrlOverride.replace(/\/+$/, '');
-  if (credential.secret?.kind === 'api_key') return (credential.secret.baseUrl ?? config.codex.api_base_url).replace(/\/+$/, '');
-  return config.codex.chatgpt_base_url.replace(/\/+$/, '');
+  return effectiveBaseUrl(credential, config.codex);
 }
 
 /** `<base><path>` plus the provider's query_params (and any given here). */
