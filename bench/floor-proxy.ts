@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Agent, request } from 'undici';
-import { cpuMsOf } from './setup.js';
+import { cpuMsOf, pinProcess, PROXY_CPUS } from './setup.js';
 
 export interface FloorProxy {
   url: string;
@@ -21,6 +21,7 @@ export interface FloorProxy {
 /** Forks this file as the floor proxy process and waits for its port. */
 export async function startFloorProxy(mockOrigin: string, apiKey: string): Promise<FloorProxy> {
   const child = fork(fileURLToPath(import.meta.url), [], { env: { PATH: process.env.PATH ?? '', FLOOR_UPSTREAM: mockOrigin, FLOOR_API_KEY: apiKey }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pinProcess(child.pid, PROXY_CPUS);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`floor proxy exited with ${code}`)));

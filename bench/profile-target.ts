@@ -8,13 +8,14 @@
  */
 import { createClientAgent, percentile, runLoad } from './load.js';
 import { nonStreamTargets, streamTargets } from './requests.js';
-import { ACCOUNT_ID, API_KEY, startBenchDaemon, startMockUpstream } from './setup.js';
+import { ACCOUNT_ID, API_KEY, LOAD_CPUS, pinProcess, startBenchDaemon, startMockUpstream } from './setup.js';
 
 const [kind = 'nonstream', secondsArg = '5', concurrencyArg = '16', eventsArg = '40'] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const concurrency = Number(concurrencyArg);
 const profileDir = process.env.PROFILE_DIR ?? '/tmp/prof';
 
+pinProcess(process.pid, LOAD_CPUS);
 const mock = await startMockUpstream();
 const nodeArgs = process.env.NO_PROFILE === '1' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
 const proxy = await startBenchDaemon(mock.origin, { apiKey: kind === 'nonstream', oauth: kind !== 'nonstream' }, process.env.LOG_LEVEL ?? 'warn', { nodeArgs });

@@ -22,7 +22,7 @@ import { startFloorProxy } from './floor-proxy.js';
 import { benchMemory } from './memory.js';
 import { buildRows, formatTable, writeResults, type BenchResults } from './report.js';
 import { nonStreamTargets, streamTargets } from './requests.js';
-import { ACCOUNT_ID, API_KEY, cpuMsOf, startBenchDaemon, startMockUpstream, type MockUpstream } from './setup.js';
+import { ACCOUNT_ID, API_KEY, cpuMsOf, LOAD_CPUS, pinProcess, pinningDescription, startBenchDaemon, startMockUpstream, type MockUpstream } from './setup.js';
 import { benchTranslator } from './translator.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -100,13 +100,15 @@ async function streamPart(mock: MockUpstream): Promise<{ firstByte: Comparison[]
 }
 
 async function main(): Promise<void> {
+  // This process (the load generator) shares core 0 with the mock; proxycast gets core 1 (setup.ts, pinProcess).
+  pinProcess(process.pid, LOAD_CPUS);
   const results: BenchResults = {
     nonStream: [],
     streamFirstByte: [],
     stream200: undefined,
     translator: undefined,
     memory: undefined,
-    settings: { rounds, roundMs, warmupMs, quick, parts: [...only], proxyProcess: 'child (node dist/src/cli.js serve)', proxyLogLevel: 'warn', memoryLogLevel: 'info', firstByteSplitMs: SPLIT_MS, pacedGapMs: PACE_MS },
+    settings: { rounds, roundMs, warmupMs, quick, parts: [...only], proxyProcess: 'child (node dist/src/cli.js serve)', proxyLogLevel: 'warn', memoryLogLevel: 'info', firstByteSplitMs: SPLIT_MS, pacedGapMs: PACE_MS, cpuPlacement: pinningDescription() },
   };
   if (only.has('translator')) {
     log('translator micro-benchmark');

@@ -3,7 +3,7 @@
  * time, never stored), the mock upstream as a child process, proxycast as a child process (`node dist/src/cli.js
  * serve`, its own event loop, as a user's daemon), and RSS and CPU readings of a child.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -55,6 +55,7 @@ export interface MockStats {
 /** Forks bench/mock-upstream.js and waits for its port. */
 export async function startMockUpstream(): Promise<MockUpstream> {
   const child = fork(MOCK_PATH, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pinProcess(child.pid, LOAD_CPUS);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`mock upstream exited with ${code}`)));
@@ -145,6 +146,7 @@ export async function startChildProxy(home: string, configFile: string, port: nu
     env: { PATH: process.env.PATH ?? '', HOME: home, CODEX_HOME: path.join(home, '.codex'), LOG_LEVEL: logLevel, BENCH_PROBE_FILE: probeFile },
     stdio: ['ignore', logFile, logFile],
   });
+  pinProcess(child.pid, PROXY_CPUS);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -224,6 +226,27 @@ export async function startBenchDaemon(origin: string, credentials: { apiKey: bo
       removeHome(home);
     },
   };
+}
+
+/**
+ * CPU placement (BENCH_PIN=0 turns it off): on a machine with two or more cores, the proxy under test (proxycast or
+ * the floor) gets core 1 to itself, and the load generator and the mock share core 0, in the direct runs and the
+ * proxied runs alike. A user's daemon shares no core with the upstream, which is on OpenAI's side of the network, so
+ * a mock and a load generator competing with the proxy for its core would measure the harness, not the proxy.
+ */
+const pinning = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2;
+export const LOAD_CPUS = '0';
+export const PROXY_CPUS = '1';
+
+/** Pins every thread of a process (and the threads it starts later) to the given cores; no-op when pinning is off. */
+export function pinProcess(pid: number | undefined, cpus: string): void {
+  if (!pinning || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+/** Whether the run pins processes to cores (for the report). */
+export function pinningDescription(): string {
+  return pinning ? `proxy on core ${PROXY_CPUS}; load generator and mock on core ${LOAD_CPUS}` : 'not pinned';
 }
 
 /** Removes a temp home (best effort). */
