@@ -25,6 +25,8 @@ declare module 'fastify' {
       errorCode?: string;
       errorMessage?: string;
       streamFailed?: boolean;
+      /** The request body's bytes as received (JSON bodies only). */
+      rawBody?: Buffer;
     };
   }
 }
@@ -83,6 +85,8 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     loggerInstance: runtime.deps.logger as FastifyBaseLogger,
     // One line per request is written by logRequestLine instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request (nothing logs through request.log; our one line per request has what it needs).
+    childLoggerFactory: (logger) => logger,
     bodyLimit: config.server.body_limit_bytes,
     forceCloseConnections: true,
     // A request without Host must reach our guard (403 forbidden_host), not Node's bare 400.
@@ -98,15 +102,20 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);
   // Clients such as curl -d send form content types; every body we take is JSON, so read any type as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(typeof body === 'string' ? Buffer.from(body, 'utf8') : body));
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const parsed = parseJsonBody(bytes);
+      // Kept so an API-key upstream can get the client's own bytes instead of a re-serialised copy.
+      if (request.proxycast) request.proxycast.rawBody = bytes;
+      done(null, parsed);
     } catch (error) {
       done(error as Error, undefined);
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
+  app.addHook('onRequest', (request, reply, done) => {
     request.proxycast = {};
     const started = performance.now();
     reply.raw.once('close', () => {
@@ -114,8 +123,17 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
       recordProxiedRequest(runtime, request, reply, started);
     });
     // /health answers everyone (readiness checks); the admin API and page have their own guard.
-    if (request.url === '/health' || request.url.startsWith('/health?') || request.url.startsWith('/api/admin/') || request.url.startsWith('/ui')) return;
-    checkClient(request, runtime.config().server.api_keys);
+    if (request.url === '/health' || request.url.startsWith('/health?') || request.url.startsWith('/api/admin/') || request.url.startsWith('/ui')) {
+      done();
+      return;
+    }
+    try {
+      checkClient(request, runtime.config().server.api_keys);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {

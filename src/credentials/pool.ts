@@ -11,6 +11,11 @@ const STICKY_TTL_MS = 60 * 60 * 1000;
 /** Expired pins are swept at most this often (counts may include pins expired since, for up to this long). */
 const STICKY_SWEEP_MS = 60 * 1000;
 
+/** A conversation's key, or a function that works it out (called only when the pool has a choice to make). */
+export type StickyKey = string | (() => string | undefined);
+
+const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+
 interface StickyEntry {
   credentialId: string;
   lastSeen: number;
@@ -77,14 +82,16 @@ export class CredentialPool {
    */
   pick(
     now: number,
-    options: { exclude?: ReadonlySet<string>; stickyKey?: string | undefined; filter?: (credential: Credential) => boolean } = {},
+    options: { exclude?: ReadonlySet<string>; stickyKey?: StickyKey | undefined; filter?: (credential: Credential) => boolean } = {},
   ): Credential | undefined {
     const filter = options.filter;
     const candidates = filter ? this.credentials.filter((credential) => filter(credential)) : this.credentials;
-    const usable = usableCredentials(candidates, now, options.exclude ?? new Set());
-    if (usable.length === 0) return lastResortCredential(candidates, now, options.exclude ?? new Set());
+    const exclude = options.exclude ?? NOTHING_EXCLUDED;
+    const usable = usableCredentials(candidates, now, exclude);
+    if (usable.length === 0) return lastResortCredential(candidates, now, exclude);
     const order = this.credentials.map((credential) => credential.id);
-    const key = options.stickyKey;
+    // With one candidate there is nothing to choose or keep, so a lazy key (hashing the conversation) is never read.
+    const key = candidates.length > 1 ? (typeof options.stickyKey === 'function' ? options.stickyKey() : options.stickyKey) : undefined;
     if (!key) return this.remember(chooseByStrategy(usable, this.strategy, order, this.lastUsedId));
     this.sweep(now);
     const pinned = this.sticky.get(key);

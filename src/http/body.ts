@@ -68,14 +68,34 @@ export const MAX_BODY_DEPTH = 128;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** True when `value` nests arrays/objects more than `limit` levels deep (walked with a stack, not recursion). */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const pending: Array<{ node: object; depth: number }> = value && typeof value === 'object' ? [{ node: value, depth: 1 }] : [];
-  while (pending.length > 0) {
-    const { node, depth } = pending.pop()!;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child && typeof child === 'object') pending.push({ node: child as object, depth: depth + 1 });
+/**
+ * True when the JSON text nests arrays/objects more than `limit` levels deep: one pass over the characters,
+ * skipping string contents (cheaper than walking the parsed value, and it runs on every request).
+ */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1; // backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) depth -= 1;
+  }
+  return false;
+}
+
+/** True when the text holds more than `limit` '{' and '[' in all (native indexOf; the usual body has a few dozen). */
+function openingsExceed(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      count += 1;
+      if (count > limit) return true;
     }
   }
   return false;
@@ -99,7 +119,7 @@ export function parseJsonBody(bytes: Buffer): unknown {
   } catch (error) {
     throw ProxyError.invalidJson((error as Error).message);
   }
-  if (nestedDeeperThan(value, MAX_BODY_DEPTH)) throw ProxyError.invalidRequest(`The request body nests arrays or objects more than ${MAX_BODY_DEPTH} levels deep.`);
+  if (openingsExceed(text, MAX_BODY_DEPTH) && nestedDeeperThan(text, MAX_BODY_DEPTH)) throw ProxyError.invalidRequest(`The request body nests arrays or objects more than ${MAX_BODY_DEPTH} levels deep.`);
   return value;
 }
 

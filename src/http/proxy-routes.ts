@@ -24,6 +24,7 @@ function requestTrace(request: FastifyRequest, signal: AbortSignal): RequestTrac
   const session = request.headers.session_id ?? request.headers['session-id'] ?? request.headers['x-session-id'];
   return {
     signal,
+    rawBody: request.proxycast.rawBody,
     sessionId: typeof session === 'string' && session.length > 0 && session.length <= 200 ? session : undefined,
     onUsage: (usage) => {
       request.proxycast.tokens = usage;

@@ -1,7 +1,7 @@
 import { ProxyError } from '../errors.js';
 import type { Credential } from '../credentials/credential.js';
 import type { Runtime } from '../runtime.js';
-import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream/forward.js';
+import { readBodyText, sendUpstream, sendUpstreamForText, type UpstreamCall, type UpstreamResponse, type UpstreamText } from '../upstream/forward.js';
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import { upstreamUrl } from './upstream-url.js';
 import { quotaFromHeaders } from '../credentials/quota.js';
@@ -9,29 +9,23 @@ import { quotaFromHeaders } from '../credentials/quota.js';
 /** Body keys that would let a request choose where credentials go; never forwarded. */
 const ROUTING_KEYS = ['api_base', 'base_url', 'api_key', 'apiKey', 'api_base_url', 'baseURL', 'organization'];
 
-/** The client's body as sent upstream: the routed model, without routing keys. */
-export function passthroughBody(body: Record<string, unknown>, model: string): string {
+/**
+ * The client's body as sent upstream: the routed model, without routing keys. When neither needs a change, the
+ * client's own bytes go on as they came (no second JSON.stringify on the hot path).
+ */
+export function passthroughBody(body: Record<string, unknown>, model: string, raw?: Buffer): string | Buffer {
+  if (raw && body.model === model && !ROUTING_KEYS.some((key) => key in body)) return raw;
   const copy: Record<string, unknown> = { ...body, model };
   for (const key of ROUTING_KEYS) delete copy[key];
   return JSON.stringify(copy);
 }
 
-/**
- * Sends a JSON body to an API-key credential's OpenAI-compatible upstream (`<base>/chat/completions` or
- * `<base>/responses`) and returns the 2xx response unread, so its bytes can stream straight to the client.
- */
-export async function forwardWithApiKey(
-  runtime: Runtime,
-  credential: Credential,
-  path: '/chat/completions' | '/responses',
-  body: string,
-  stream: boolean,
-  signal: AbortSignal,
-): Promise<UpstreamResponse> {
+/** The upstream call for an API-key credential's OpenAI-compatible endpoint (`<base>/chat/completions` or `/responses`). */
+function apiKeyCall(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, stream: boolean, signal: AbortSignal): { call: UpstreamCall; apiKey: string } {
   const secret = credential.secret;
   if (secret?.kind !== 'api_key') throw ProxyError.noCredentials(`credential '${credential.id}' is not an API-key credential`);
   const config = runtime.config();
-  const response = await sendUpstream({
+  const call: UpstreamCall = {
     credentialId: credential.id,
     url: upstreamUrl(credential, config, path),
     method: 'POST',
@@ -46,11 +40,29 @@ export async function forwardWithApiKey(
     dispatcher: runtime.dispatcherFor(credential),
     signal,
     timeouts: { firstByteMs: config.upstream.first_byte_timeout_ms, idleMs: config.upstream.idle_timeout_ms },
-  });
+  };
+  return { call, apiKey: secret.apiKey };
+}
+
+type ApiKeyPath = '/chat/completions' | '/responses';
+
+/** Sends a streamed request with an API key and returns the 2xx response unread, so its bytes can stream straight on. */
+export async function forwardWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: AbortSignal): Promise<UpstreamResponse> {
+  const { call, apiKey } = apiKeyCall(runtime, credential, path, body, true, signal);
+  const response = await sendUpstream(call);
   credential.quota = quotaFromHeaders(response.headers, runtime.deps.clock.now()) ?? credential.quota;
   if (response.status >= 400) {
     const text = await readBodyText(response.body);
     throw errorFromUpstream(credential.id, response.status, response.headers, text, runtime.deps.clock.now());
   }
-  return { ...response, secrets: [secret.apiKey] };
+  return { ...response, secrets: [apiKey] };
+}
+
+/** Sends a non-stream request with an API key and returns the 2xx answer read whole (an error status is thrown). */
+export async function forwardJsonWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: AbortSignal): Promise<UpstreamText & { secrets: readonly string[] }> {
+  const { call, apiKey } = apiKeyCall(runtime, credential, path, body, false, signal);
+  const answer = await sendUpstreamForText(call);
+  credential.quota = quotaFromHeaders(answer.headers, runtime.deps.clock.now()) ?? credential.quota;
+  if (answer.status >= 400) throw errorFromUpstream(credential.id, answer.status, answer.headers, answer.text, runtime.deps.clock.now());
+  return { ...answer, secrets: [apiKey] };
 }

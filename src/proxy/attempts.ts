@@ -4,10 +4,11 @@ import type { Credential } from '../credentials/credential.js';
 import { coolDownAfter, noteSuccess } from '../credentials/cooldown.js';
 import { quotaProberFor } from '../credentials/quota-probe.js';
 import type { Runtime } from '../runtime.js';
+import type { StickyKey } from '../credentials/pool.js';
 import type { PreparedAnswer } from './answer.js';
 
 export interface AttemptOptions {
-  stickyKey?: string | undefined;
+  stickyKey?: StickyKey | undefined;
   /** Only credentials of this kind, when the endpoint needs one (undefined: any). */
   filter?: ((credential: Credential) => boolean) | undefined;
   signal: AbortSignal;
@@ -69,8 +70,15 @@ function baseOf(runtime: Runtime): Runtime {
 export function withRequestConfig(runtime: Runtime): Runtime {
   const base = baseOf(runtime);
   const config = base.config();
-  return Object.create(base, { config: { value: () => config }, [BASE]: { value: base } }) as Runtime;
+  // One view per config object: requests under the same config share it (a reload makes a new config, so a new view).
+  const cached = views.get(base);
+  if (cached?.config === config) return cached.view;
+  const view = Object.create(base, { config: { value: () => config }, [BASE]: { value: base } }) as Runtime;
+  views.set(base, { config, view });
+  return view;
 }
+
+const views = new WeakMap<Runtime, { config: ReturnType<Runtime['config']>; view: Runtime }>();
 
 /**
  * Runs `attempt` on one credential after another until one succeeds, before any byte reaches the client.

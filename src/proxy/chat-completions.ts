@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Runtime } from '../runtime.js';
 import { parseChatRequest, type ChatEnvelope } from '../http/body.js';
-import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
+import { forwardJsonWithApiKey, forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { startPassThroughSse } from './passthrough-stream.js';
 import { clientCacheKey, memoised, proxyThroughPool, valueOrUndefined, type ProxiedAnswer, type RequestTrace } from './pool-request.js';
 import type { PreparedAnswer } from './answer.js';
@@ -18,9 +18,12 @@ import { startChatStream } from './codex-chat-stream.js';
 /** API-key credentials: the client's body goes to `<base>/chat/completions` as is (routing keys removed). */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
   const stream = body.stream === true;
-  const response = await forwardWithApiKey(runtime, credential, '/chat/completions', passthroughBody(body, body.model), stream, trace.signal);
-  if (stream) return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage) };
-  return readJsonAnswer(credential.id, response, tokenUsageFromChat, trace.onUsage);
+  const payload = passthroughBody(body, body.model, trace.rawBody);
+  if (stream) {
+    const response = await forwardWithApiKey(runtime, credential, '/chat/completions', payload, trace.signal);
+    return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage) };
+  }
+  return readJsonAnswer(credential.id, await forwardJsonWithApiKey(runtime, credential, '/chat/completions', payload, trace.signal), tokenUsageFromChat, trace.onUsage);
 }
 
 /** OAuth credentials: translated to the Responses API, sent to the Codex backend, translated back. */

@@ -1,7 +1,7 @@
 import { ProxyError } from '../errors.js';
 import { maskSecret } from '../redact.js';
 import type { TokenUsage } from '../metrics/usage.js';
-import { transportError, type UpstreamResponse } from '../upstream/forward.js';
+import type { UpstreamText } from '../upstream/forward.js';
 import type { PreparedAnswer } from './answer.js';
 
 /** What a 2xx body that is not JSON looks like, for the error message (the body itself is never quoted). */
@@ -17,27 +17,22 @@ function describeNonJson(text: string): string {
  * then passed to the client as the upstream sent it. A 2xx body that is not JSON (empty, cut off, an HTML page from
  * a proxy or CDN) is no answer: it becomes a 502 instead of a 200 the client cannot read.
  */
-export async function readJsonAnswer(
+export function readJsonAnswer(
   credentialId: string,
-  response: UpstreamResponse,
+  answer: UpstreamText & { secrets?: readonly string[] },
   readUsage: (usage: unknown) => TokenUsage | undefined,
   onUsage: (usage: TokenUsage) => void,
-): Promise<PreparedAnswer> {
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw transportError(credentialId, error);
-  }
+): PreparedAnswer {
+  let text = answer.text;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw ProxyError.upstreamError(credentialId, 502, `${response.status} with ${describeNonJson(text)} instead of JSON`);
+    throw ProxyError.upstreamError(credentialId, 502, `${answer.status} with ${describeNonJson(text)} instead of JSON`);
   }
   const usage = readUsage((json as { usage?: unknown } | null)?.usage);
   if (usage) onUsage(usage);
   // The credential's own key never goes to a client, even when the upstream quotes it back.
-  for (const secret of response.secrets ?? []) if (secret.length > 0 && text.includes(secret)) text = text.split(secret).join(maskSecret(secret));
-  return { kind: 'json', status: response.status, contentType: String(response.headers['content-type'] ?? 'application/json'), body: text };
+  for (const secret of answer.secrets ?? []) if (secret.length > 0 && text.includes(secret)) text = text.split(secret).join(maskSecret(secret));
+  return { kind: 'json', status: answer.status, contentType: String(answer.headers['content-type'] ?? 'application/json'), body: text };
 }

@@ -11,6 +11,8 @@ export interface RequestTrace {
   signal: AbortSignal;
   onUsage: (usage: TokenUsage) => void;
   onCredential: (credential: Credential) => void;
+  /** The body's bytes as the client sent them, when it had one. */
+  rawBody?: Buffer | undefined;
   /** The client's session_id header, if any (sticky sessions and the upstream session). */
   sessionId?: string | undefined;
 }
@@ -39,7 +41,8 @@ export async function proxyThroughPool(live: Runtime, trace: RequestTrace, route
   const runtime = withRequestConfig(live);
   routeModel(routes.model, runtime.config().routing.rules);
   let upstreamModel = routes.model;
-  const stickyKey = trace.sessionId ?? routes.conversationKey();
+  // Lazy: the pool asks for it only when it has more than one credential to choose from (hashing costs ~18 µs).
+  const stickyKey = trace.sessionId ?? memoised(() => routes.conversationKey());
   const { value, credential, release } = await withCredentialAttempts(runtime, { signal: trace.signal, onCredential: trace.onCredential, stickyKey }, async (candidate) => {
     if (candidate.kind === 'api_key') {
       upstreamModel = routes.model;

@@ -1,6 +1,6 @@
 import type { Runtime } from '../runtime.js';
 import { parseResponsesRequest, type ResponsesEnvelope } from '../http/body.js';
-import { forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
+import { forwardJsonWithApiKey, forwardWithApiKey, passthroughBody } from './api-key-passthrough.js';
 import { RESPONSES_END_MARKS, startPassThroughSse } from './passthrough-stream.js';
 import { clientCacheKey, memoised, proxyThroughPool, valueOrUndefined, type ProxiedAnswer, type RequestTrace } from './pool-request.js';
 import type { PreparedAnswer } from './answer.js';
@@ -17,9 +17,12 @@ import { startResponsesStream } from './responses-stream.js';
 /** API-key credentials: the body goes to `<base>/responses` as is; a stream must end with a terminal event. */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ResponsesEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
   const stream = body.stream === true;
-  const response = await forwardWithApiKey(runtime, credential, '/responses', passthroughBody(body, body.model), stream, trace.signal);
-  if (stream) return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage, RESPONSES_END_MARKS) };
-  return readJsonAnswer(credential.id, response, tokenUsageFromResponses, trace.onUsage);
+  const payload = passthroughBody(body, body.model, trace.rawBody);
+  if (stream) {
+    const response = await forwardWithApiKey(runtime, credential, '/responses', payload, trace.signal);
+    return { kind: 'sse', frames: await startPassThroughSse(credential.id, response, trace.onUsage, RESPONSES_END_MARKS) };
+  }
+  return readJsonAnswer(credential.id, await forwardJsonWithApiKey(runtime, credential, '/responses', payload, trace.signal), tokenUsageFromResponses, trace.onUsage);
 }
 
 /** OAuth credentials: normalised for the Codex backend; streamed back in the Responses format or folded. */

@@ -14,7 +14,7 @@ export interface UpstreamCall {
   url: string;
   method: 'GET' | 'POST';
   headers: Record<string, string>;
-  body?: string | undefined;
+  body?: string | Buffer | undefined;
   dispatcher: Dispatcher;
   signal: AbortSignal;
   timeouts: UpstreamTimeouts;
@@ -44,6 +44,79 @@ export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse
   } catch (error) {
     throw transportError(call.credentialId, error);
   }
+}
+
+/** An upstream answer read whole: status, headers and the body as text. */
+export interface UpstreamText {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/**
+ * Sends one upstream request and reads the whole answer as text, through undici's dispatch API: no body stream is
+ * made, which is most of what a small JSON answer costs (the non-stream hot path). Errors as sendUpstream's.
+ */
+export function sendUpstreamForText(call: UpstreamCall): Promise<UpstreamText> {
+  return new Promise<UpstreamText>((resolve, reject) => {
+    const pathStart = call.url.indexOf('/', call.url.indexOf('//') + 2);
+    const origin = pathStart === -1 ? call.url : call.url.slice(0, pathStart);
+    const path = pathStart === -1 ? '/' : call.url.slice(pathStart);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let status = 0;
+    let headers: IncomingHttpHeaders = {};
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    const onAbort = () => controller?.abort(abortReason(call.signal));
+    const finish = (error: unknown, value?: UpstreamText) => {
+      if (settled) return;
+      settled = true;
+      call.signal.removeEventListener('abort', onAbort);
+      if (error === undefined && value) resolve(value);
+      else reject(transportError(call.credentialId, error));
+    };
+    if (call.signal.aborted) {
+      finish(abortReason(call.signal));
+      return;
+    }
+    call.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      call.dispatcher.dispatch(
+        { origin, path, method: call.method, headers: call.headers, body: call.body ?? null, headersTimeout: call.timeouts.firstByteMs, bodyTimeout: call.timeouts.idleMs },
+        {
+          onRequestStart(requestController) {
+            controller = requestController;
+            if (call.signal.aborted) requestController.abort(abortReason(call.signal));
+          },
+          onResponseStart(_controller, statusCode, responseHeaders) {
+            status = statusCode;
+            headers = responseHeaders;
+          },
+          onResponseData(_controller, chunk) {
+            // An error answer is read for its message only: its first 64 kB are kept, the rest is drained unkept.
+            if (status >= 400 && size >= ERROR_TEXT_LIMIT) return;
+            chunks.push(chunk);
+            size += chunk.length;
+          },
+          onResponseEnd() {
+            finish(undefined, { status, headers, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+          },
+          onResponseError(_controller, error) {
+            finish(error);
+          },
+        },
+      );
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
+const ERROR_TEXT_LIMIT = 64 * 1024;
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new undiciErrors.RequestAbortedError();
 }
 
 /** Maps an undici/socket error to the catalogue (connect/first-byte/idle timeouts, refused, reset). */
