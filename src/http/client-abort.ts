@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientAbort } from '../upstream/cancel-signal.js';
 
-/** An AbortSignal that fires when the client goes away before the answer is complete, aborting the upstream call. */
-export function abortWhenClientLeaves(request: FastifyRequest, reply: FastifyReply): AbortController {
-  const controller = new AbortController();
+/** A cancel signal that fires when the client goes away before the answer is complete, aborting the upstream call. */
+export function abortWhenClientLeaves(request: FastifyRequest, reply: FastifyReply): ClientAbort {
+  const controller = new ClientAbort();
   const onClose = () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
   };

@@ -8,6 +8,7 @@ import type { ProxiedAnswer, RequestTrace } from '../proxy/pool-request.js';
 import { proxyResponses } from '../proxy/responses.js';
 import { sendAnswer } from '../proxy/answer.js';
 import { listModels } from '../proxy/list-models.js';
+import type { CancelSignal } from '../upstream/cancel-signal.js';
 
 /** What happens when a stream fails after output began: logged, counted against the credential. */
 function streamFailureRecorder(runtime: Runtime, request: FastifyRequest, credentialId: string): (error: unknown) => void {
@@ -20,7 +21,7 @@ function streamFailureRecorder(runtime: Runtime, request: FastifyRequest, creden
 }
 
 /** The trace of one request: usage and the credential tried feed its log line and metrics. */
-function requestTrace(request: FastifyRequest, signal: AbortSignal): RequestTrace {
+function requestTrace(request: FastifyRequest, signal: CancelSignal): RequestTrace {
   const session = request.headers.session_id ?? request.headers['session-id'] ?? request.headers['x-session-id'];
   return {
     signal,
@@ -45,7 +46,7 @@ async function serveProxied(
 ): Promise<FastifyReply> {
   request.proxycast.model = model;
   const controller = abortWhenClientLeaves(request, reply);
-  const proxied = await proxy(requestTrace(request, controller.signal));
+  const proxied = await proxy(requestTrace(request, controller));
   request.proxycast.credential = proxied.credential.id;
   request.proxycast.upstreamModel = proxied.upstreamModel;
   const headers = { 'x-proxycast-credential': proxied.credential.id, 'x-proxycast-model': proxied.upstreamModel };

@@ -5,6 +5,7 @@ import { readBodyText, sendUpstream, sendUpstreamForText, type UpstreamCall, typ
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import { upstreamUrl } from './upstream-url.js';
 import { quotaFromHeaders } from '../credentials/quota.js';
+import type { CancelSignal } from '../upstream/cancel-signal.js';
 
 /** Body keys that would let a request choose where credentials go; never forwarded. */
 const ROUTING_KEYS = ['api_base', 'base_url', 'api_key', 'apiKey', 'api_base_url', 'baseURL', 'organization'];
@@ -21,7 +22,7 @@ export function passthroughBody(body: Record<string, unknown>, model: string, ra
 }
 
 /** The upstream call for an API-key credential's OpenAI-compatible endpoint (`<base>/chat/completions` or `/responses`). */
-function apiKeyCall(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, stream: boolean, signal: AbortSignal): { call: UpstreamCall; apiKey: string } {
+function apiKeyCall(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, stream: boolean, signal: CancelSignal): { call: UpstreamCall; apiKey: string } {
   const secret = credential.secret;
   if (secret?.kind !== 'api_key') throw ProxyError.noCredentials(`credential '${credential.id}' is not an API-key credential`);
   const config = runtime.config();
@@ -47,7 +48,7 @@ function apiKeyCall(runtime: Runtime, credential: Credential, path: ApiKeyPath, 
 type ApiKeyPath = '/chat/completions' | '/responses';
 
 /** Sends a streamed request with an API key and returns the 2xx response unread, so its bytes can stream straight on. */
-export async function forwardWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: AbortSignal): Promise<UpstreamResponse> {
+export async function forwardWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: CancelSignal): Promise<UpstreamResponse> {
   const { call, apiKey } = apiKeyCall(runtime, credential, path, body, true, signal);
   const response = await sendUpstream(call);
   credential.quota = quotaFromHeaders(response.headers, runtime.deps.clock.now()) ?? credential.quota;
@@ -59,7 +60,7 @@ export async function forwardWithApiKey(runtime: Runtime, credential: Credential
 }
 
 /** Sends a non-stream request with an API key and returns the 2xx answer read whole (an error status is thrown). */
-export async function forwardJsonWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: AbortSignal): Promise<UpstreamText & { secrets: readonly string[] }> {
+export async function forwardJsonWithApiKey(runtime: Runtime, credential: Credential, path: ApiKeyPath, body: string | Buffer, signal: CancelSignal): Promise<UpstreamText & { secrets: readonly string[] }> {
   const { call, apiKey } = apiKeyCall(runtime, credential, path, body, false, signal);
   const answer = await sendUpstreamForText(call);
   credential.quota = quotaFromHeaders(answer.headers, runtime.deps.clock.now()) ?? credential.quota;

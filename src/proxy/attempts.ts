@@ -5,13 +5,14 @@ import { coolDownAfter, noteSuccess } from '../credentials/cooldown.js';
 import { quotaProberFor } from '../credentials/quota-probe.js';
 import type { Runtime } from '../runtime.js';
 import type { StickyKey } from '../credentials/pool.js';
+import type { CancelSignal } from '../upstream/cancel-signal.js';
 import type { PreparedAnswer } from './answer.js';
 
 export interface AttemptOptions {
   stickyKey?: StickyKey | undefined;
   /** Only credentials of this kind, when the endpoint needs one (undefined: any). */
   filter?: ((credential: Credential) => boolean) | undefined;
-  signal: AbortSignal;
+  signal: CancelSignal;
   /** Told of each credential as it is tried (the request log and metrics name the last one). */
   onCredential?: ((credential: Credential) => void) | undefined;
 }
@@ -146,7 +147,7 @@ async function waitForProbes(pending: Promise<unknown>[]): Promise<boolean> {
  * The prepared answer with the credential's hold released when it is done: at once for a JSON body, when the SSE
  * frames end, fail or are abandoned (the writer stops iterating), or when the client goes away.
  */
-export function releaseWhenDone(answer: PreparedAnswer, release: () => void, signal: AbortSignal): PreparedAnswer {
+export function releaseWhenDone(answer: PreparedAnswer, release: () => void, signal: CancelSignal): PreparedAnswer {
   if (answer.kind !== 'sse') {
     release();
     return answer;

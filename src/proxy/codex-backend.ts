@@ -2,6 +2,7 @@ import type { Credential } from '../credentials/credential.js';
 import { ProxyError } from '../errors.js';
 import { quotaFromHeaders } from '../credentials/quota.js';
 import type { Runtime } from '../runtime.js';
+import type { CancelSignal } from '../upstream/cancel-signal.js';
 import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream/forward.js';
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import type { ResponsesRequestBody } from '../wire/responses.js';
@@ -18,7 +19,7 @@ export async function openCodexStream(
   credential: Credential,
   body: ResponsesRequestBody,
   sessionId: string,
-  signal: AbortSignal,
+  signal: CancelSignal,
 ): Promise<UpstreamResponse> {
   const config = runtime.config();
   const payload = JSON.stringify(body);

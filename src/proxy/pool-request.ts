@@ -2,13 +2,14 @@ import type { Credential } from '../credentials/credential.js';
 import type { TokenUsage } from '../metrics/usage.js';
 import { routeModel } from '../routing/router.js';
 import type { Runtime } from '../runtime.js';
+import type { CancelSignal } from '../upstream/cancel-signal.js';
 import type { PreparedAnswer } from './answer.js';
 import { releaseWhenDone, withCredentialAttempts, withRequestConfig } from './attempts.js';
 import { oauthUpstreamModel } from './oauth-model.js';
 
 /** What a handler hands down with a request: the client's abort signal and the hooks that feed its log line and metrics. */
 export interface RequestTrace {
-  signal: AbortSignal;
+  signal: CancelSignal;
   onUsage: (usage: TokenUsage) => void;
   onCredential: (credential: Credential) => void;
   /** The body's bytes as the client sent them, when it had one. */

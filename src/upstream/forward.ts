@@ -1,6 +1,7 @@
 import { request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProxyError } from '../errors.js';
+import type { CancelSignal } from './cancel-signal.js';
 
 export interface UpstreamTimeouts {
   /** Until the response headers arrive. */
@@ -16,7 +17,7 @@ export interface UpstreamCall {
   headers: Record<string, string>;
   body?: string | Buffer | undefined;
   dispatcher: Dispatcher;
-  signal: AbortSignal;
+  signal: CancelSignal;
   timeouts: UpstreamTimeouts;
 }
 
@@ -36,7 +37,8 @@ export async function sendUpstream(call: UpstreamCall): Promise<UpstreamResponse
       headers: call.headers,
       body: call.body,
       dispatcher: call.dispatcher,
-      signal: call.signal,
+      // undici takes any object with addEventListener/removeEventListener and `aborted` (util.addAbortListener).
+      signal: call.signal as unknown as AbortSignal,
       headersTimeout: call.timeouts.firstByteMs,
       bodyTimeout: call.timeouts.idleMs,
     });
@@ -115,7 +117,7 @@ export function sendUpstreamForText(call: UpstreamCall): Promise<UpstreamText> {
 
 const ERROR_TEXT_LIMIT = 64 * 1024;
 
-function abortReason(signal: AbortSignal): Error {
+function abortReason(signal: CancelSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new undiciErrors.RequestAbortedError();
 }
 
