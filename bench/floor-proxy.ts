@@ -20,7 +20,7 @@ export interface FloorProxy {
 
 /** Forks this file as the floor proxy process and waits for its port. */
 export async function startFloorProxy(mockOrigin: string, apiKey: string): Promise<FloorProxy> {
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { PATH: process.env.PATH ?? '', FLOOR_UPSTREAM: mockOrigin, FLOOR_API_KEY: apiKey }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), [], { execArgv: process.env.FLOOR_NODE_ARGS ? process.env.FLOOR_NODE_ARGS.split(' ') : [], env: { PATH: process.env.PATH ?? '', FLOOR_UPSTREAM: mockOrigin, FLOOR_API_KEY: apiKey }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   pinProcess(child.pid, PROXY_CPUS);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
