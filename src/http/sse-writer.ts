@@ -14,6 +14,14 @@ export function sseErrorFrame(error: unknown): string {
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
+/**
+ * The last frames of a stream: written together with the end of the response (one socket write instead of one for
+ * the frames and one for the chunked terminator). A source yields it last; nothing after it is read.
+ */
+export class FinalFrame {
+  constructor(readonly data: string) {}
+}
+
 /** Writes one chunk, waiting for 'drain' when the client reads slowly (no unbounded buffering). */
 export async function writeWithBackpressure(raw: ServerResponse, chunk: string | Uint8Array): Promise<boolean> {
   if (raw.destroyed || raw.writableEnded) return false;
@@ -38,12 +46,14 @@ export async function writeWithBackpressure(raw: ServerResponse, chunk: string |
 export async function streamSse(
   reply: FastifyReply,
   headers: Record<string, string>,
-  frames: AsyncIterable<string | Uint8Array>,
+  frames: AsyncIterable<string | Uint8Array | FinalFrame>,
   onFailure: (error: unknown) => void,
   onFirstByte: () => void = () => undefined,
 ): Promise<void> {
   reply.hijack();
   const raw = reply.raw;
+  // Not flushed on their own: the sources only hand over a stream whose first frames are ready, so the headers go
+  // out in the same write as them.
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -51,10 +61,13 @@ export async function streamSse(
     'x-accel-buffering': 'no',
     ...headers,
   });
-  raw.flushHeaders();
   onFirstByte();
   try {
     for await (const frame of frames) {
+      if (frame instanceof FinalFrame) {
+        if (!raw.destroyed && !raw.writableEnded) raw.end(frame.data);
+        break;
+      }
       if (!(await writeWithBackpressure(raw, frame))) break;
     }
   } catch (error) {

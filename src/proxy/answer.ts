@@ -1,10 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import type { Readable } from 'node:stream';
-import { streamSse } from '../http/sse-writer.js';
+import { streamSse, type FinalFrame } from '../http/sse-writer.js';
 
 /** What an attempt hands back once the upstream has answered well enough to commit to it. */
 export type PreparedAnswer =
-  | { kind: 'sse'; frames: AsyncIterable<string | Uint8Array> }
+  | { kind: 'sse'; frames: AsyncIterable<string | Uint8Array | FinalFrame> }
   | { kind: 'json'; status: number; contentType: string; body: Readable | string };
 
 /** Sends a prepared answer with the proxycast headers; stream failures after the first byte end in an SSE error frame. */

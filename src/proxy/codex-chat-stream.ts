@@ -1,4 +1,5 @@
-import { SSE_DONE, sseData } from '../http/sse-writer.js';
+import { FinalFrame, SSE_DONE } from '../http/sse-writer.js';
+import { createChatChunkSerializer } from '../translate/chat-chunk-json.js';
 import { tokenUsageFromChat, type TokenUsage } from '../metrics/usage.js';
 import { createChatChunkTranslator, type ChatChunkTranslatorOptions } from '../translate/responses-to-chat.js';
 import type { ChatChunk } from '../wire/chat.js';
@@ -22,7 +23,7 @@ export async function startChatStream(
   reader: CodexEventReader,
   options: ChatChunkTranslatorOptions,
   onUsage: (usage: TokenUsage) => void,
-): Promise<AsyncIterable<string>> {
+): Promise<AsyncIterable<string | FinalFrame>> {
   const translator = createChatChunkTranslator(options);
   const held: ChatChunk[] = [];
   let ended = false;
@@ -40,33 +41,51 @@ export async function startChatStream(
     await reader.close();
     throw error;
   }
-  return (async function* frames() {
+  const serialize = createChatChunkSerializer();
+  const sse = (chunks: readonly ChatChunk[]) => {
+    let text = '';
+    for (const chunk of chunks) text += `data: ${serialize(chunk)}\n\n`;
+    return text;
+  };
+  return (async function* frames(): AsyncGenerator<string | FinalFrame> {
+    let complete = false;
     try {
-      const opening = held.map(sseData).join('');
-      if (opening) yield opening;
-      while (!ended) {
+      let out = sse(held);
+      for (;;) {
+        if (translator.state.terminal || ended) {
+          // The answer is whole (or the upstream ended without its terminal event, which finish() throws): its last
+          // chunks, the usage chunk and [DONE] leave in one final write, without waiting for the upstream's end.
+          try {
+            out += sse(translator.finish());
+          } catch (error) {
+            if (out) yield out;
+            throw error;
+          }
+          const usage = tokenUsageFromChat(translator.state.usage);
+          if (usage) onUsage(usage);
+          complete = true;
+          yield new FinalFrame(out + SSE_DONE);
+          return;
+        }
+        if (out) yield out;
+        out = '';
         const event = await reader.next();
         if (event === undefined) {
           ended = true;
-          const closing = translator.finish().map(sseData).join('');
-          if (closing) yield closing;
           continue;
         }
         // Everything one socket read brought is translated and written at once; what a failure interrupts is sent first.
-        let out = '';
         try {
-          for (const next of [event, ...reader.drain()]) for (const chunk of translator.push(next)) out += sseData(chunk);
+          out += sse(translator.push(event));
+          for (const next of reader.drain()) out += sse(translator.push(next));
         } catch (error) {
           if (out) yield out;
           throw error;
         }
-        if (out) yield out;
       }
-      const usage = tokenUsageFromChat(translator.state.usage);
-      if (usage) onUsage(usage);
-      yield SSE_DONE;
     } finally {
-      await reader.close();
+      if (complete) reader.release();
+      else await reader.close();
     }
   })();
 }

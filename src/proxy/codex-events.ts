@@ -11,9 +11,16 @@ export interface CodexEventReader {
   drain(): ResponsesStreamEvent[];
   /** Frames whose data was not JSON (skipped; a stream made only of them ends without response.completed). */
   readonly garbageFrames: number;
-  /** Stops reading and releases the upstream socket. */
+  /** Stops reading and cuts the upstream body (an abandoned or failed answer: the upstream stops generating). */
   close(): Promise<void>;
+  /**
+   * Done with a complete answer: what is left of the body (the chunked terminator, trailing bytes) is read and
+   * dropped in the background, at most DRAIN_LIMIT bytes, so the connection goes back to the pool instead of being cut.
+   */
+  release(): void;
 }
+
+const DRAIN_LIMIT = 256 * 1024;
 
 /**
  * Wraps the upstream body in a reader of Responses events. Each socket read is decoded synchronously into all the
@@ -58,6 +65,22 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
     async close() {
       response.body.destroy();
       await chunks.return?.(undefined).catch(() => undefined);
+    },
+    release() {
+      if (ended) return;
+      ended = true;
+      void (async () => {
+        let bytes = 0;
+        try {
+          for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) {
+            bytes += chunk.value.length;
+            if (bytes > DRAIN_LIMIT) break;
+          }
+        } catch {
+          // A broken tail after a complete answer changes nothing for the client.
+        }
+        response.body.destroy();
+      })();
     },
   };
 }
