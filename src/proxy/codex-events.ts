@@ -1,6 +1,6 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
-import { responsesItemOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
+import { responsesEventOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 
 /** A pull reader over an upstream Responses stream: parsed events only; transport errors become stream_interrupted. */
@@ -34,8 +34,8 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
   let garbage = 0;
   const enqueue = (frames: SseFrame[]) => {
     for (const frame of frames) {
-      const item = responsesItemOf(frame);
-      if (item.kind === 'event') queue.push(item.event);
+      const event = responsesEventOf(frame);
+      if (event !== undefined) queue.push(event);
       else garbage += 1;
     }
   };

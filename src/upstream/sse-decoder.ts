@@ -63,6 +63,7 @@ export class SseLineSplitter {
     let start = 0;
     if (this.skipLeadingLineFeed && text.startsWith('\n')) start = 1;
     if (text.length > 0) this.skipLeadingLineFeed = false;
+    if (text.indexOf('\r', start) === -1) return this.splitOnLineFeeds(text, start, lines);
     LINE_BREAK.lastIndex = start;
     for (let match = LINE_BREAK.exec(text); match; match = LINE_BREAK.exec(text)) {
       const end = match.index;
@@ -74,6 +75,19 @@ export class SseLineSplitter {
         else if (text[end + 1] === '\n') start = end + 2;
       }
       LINE_BREAK.lastIndex = start;
+    }
+    this.partial += text.slice(start);
+    if (this.partial.length > MAX_SSE_LINE_CHARS) throw new SseLineTooLongError();
+    return lines;
+  }
+
+  /** split() for text without any \r (what the Codex backend sends): native indexOf instead of a regex per line. */
+  private splitOnLineFeeds(text: string, from: number, lines: string[]): string[] {
+    let start = from;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      lines.push(this.partial.length > 0 ? this.partial + text.slice(start, end) : text.slice(start, end));
+      this.partial = '';
+      start = end + 1;
     }
     this.partial += text.slice(start);
     if (this.partial.length > MAX_SSE_LINE_CHARS) throw new SseLineTooLongError();
@@ -95,6 +109,15 @@ export class SseFrameAssembler {
       this.id = undefined;
       return frame;
     }
+    // The two lines nearly every frame is made of, read without the general field parsing below.
+    if (line.startsWith('data: ')) {
+      this.data.push(line.slice(6));
+      return undefined;
+    }
+    if (line.startsWith('event: ')) {
+      this.event = line.slice(7);
+      return undefined;
+    }
     if (line.startsWith(':')) return undefined;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
@@ -114,11 +137,9 @@ export class SseFrameAssembler {
 
   private take(): SseFrame | undefined {
     if (this.data.length === 0) return undefined;
-    const frame: SseFrame = {
-      data: this.data.join('\n'),
-      ...(this.event !== undefined ? { event: this.event } : {}),
-      ...(this.id !== undefined ? { id: this.id } : {}),
-    };
+    const frame: SseFrame = { data: this.data.length === 1 ? this.data[0]! : this.data.join('\n') };
+    if (this.event !== undefined) frame.event = this.event;
+    if (this.id !== undefined) frame.id = this.id;
     this.data = [];
     return frame;
   }
@@ -194,10 +215,22 @@ export async function* decodeSseMessages(source: AsyncIterable<Uint8Array>): Asy
 
 /** One frame as a Responses stream item; the `event:` line supplies the type only when the JSON has none. */
 export function responsesItemOf(frame: SseFrame): ResponsesStreamItem {
+  const event = responsesEventOf(frame);
+  if (event !== undefined) return { kind: 'event', event };
   const message = parseSseFrame(frame);
-  if (message.kind === 'json') return { kind: 'event', event: parseResponsesEvent(message.value, message.event) };
   if (message.kind === 'garbage') return { kind: 'garbage', data: message.data, reason: message.reason };
   return { kind: 'garbage', data: '[DONE]', reason: 'the Responses API sends no [DONE] sentinel' };
+}
+
+/** One frame's Responses event, or undefined for a frame whose data is not a JSON value (or is `[DONE]`): the hot path, without the item wrapper. */
+export function responsesEventOf(frame: SseFrame): ResponsesStreamEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(frame.data);
+  } catch {
+    return undefined;
+  }
+  return parseResponsesEvent(value, frame.event);
 }
 
 /** Bytes → Responses stream events. */

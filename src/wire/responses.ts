@@ -148,7 +148,8 @@ const delta = <T extends string>(type: T) => z.looseObject({ type: z.literal(typ
 const outputItemEvent = <T extends string>(type: T) =>
   z.looseObject({ type: z.literal(type), output_index: z.number().nullish(), item: responsesOutputItemSchema });
 
-const knownEventSchema = z.discriminatedUnion('type', [
+/** Every event type the translators read, with the fields they read (exported for the fast path's test). */
+export const knownEventSchema = z.discriminatedUnion('type', [
   envelope('response.created'),
   envelope('response.in_progress'),
   envelope('response.completed'),
@@ -186,9 +187,25 @@ export type ResponsesStreamEvent = KnownResponsesEvent | UnrecognizedResponsesEv
 /** The known event with the given type. */
 export type ResponsesEventOf<T extends KnownResponsesEvent['type']> = Extract<KnownResponsesEvent, { type: T }>;
 
+const DELTA_TYPES = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta']);
+const nullishString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
+const nullishNumber = (value: unknown) => value === undefined || value === null || typeof value === 'number';
+
+/**
+ * The delta events, nearly every event of a stream, checked by hand: exactly what their schemas above check (the
+ * test holds the two to the same answers), without zod's copy of each event. Anything else goes through zod.
+ */
+function isWellFormedDelta(object: Record<string, unknown>): boolean {
+  const type = object.type;
+  if (typeof type !== 'string' || !DELTA_TYPES.has(type)) return false;
+  if (typeof object.delta !== 'string' || !nullishString(object.item_id) || !nullishNumber(object.output_index)) return false;
+  return type !== 'response.reasoning_summary_text.delta' || nullishNumber(object.summary_index);
+}
+
 /** Reads one parsed SSE data payload as an event; `fallbackType` (the SSE `event:` line) is used when `type` is missing. */
 export function parseResponsesEvent(payload: unknown, fallbackType?: string): ResponsesStreamEvent {
   const object = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
+  if (object && isWellFormedDelta(object)) return object as KnownResponsesEvent;
   const withType = object && typeof object.type !== 'string' && fallbackType ? { ...object, type: fallbackType } : payload;
   const parsed = knownEventSchema.safeParse(withType);
   if (parsed.success) return parsed.data;
