@@ -187,6 +187,8 @@ export type ResponsesStreamEvent = KnownResponsesEvent | UnrecognizedResponsesEv
 /** The known event with the given type. */
 export type ResponsesEventOf<T extends KnownResponsesEvent['type']> = Extract<KnownResponsesEvent, { type: T }>;
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(knownEventSchema.options.map((option) => option.shape.type.value));
+
 const DELTA_TYPES = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta']);
 const nullishString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
 const nullishNumber = (value: unknown) => value === undefined || value === null || typeof value === 'number';
@@ -206,6 +208,9 @@ function isWellFormedDelta(object: Record<string, unknown>): boolean {
 export function parseResponsesEvent(payload: unknown, fallbackType?: string): ResponsesStreamEvent {
   const object = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
   if (object && isWellFormedDelta(object)) return object as KnownResponsesEvent;
+  // A type no schema is for (output_text.done, content_part.added, a new one): zod would fail on the discriminator
+  // anyway, and a failed parse (building its issues) costs more than a good one.
+  if (object && typeof object.type === 'string' && !KNOWN_TYPES.has(object.type)) return { type: 'proxycast.unrecognized', eventType: object.type, payload };
   const withType = object && typeof object.type !== 'string' && fallbackType ? { ...object, type: fallbackType } : payload;
   const parsed = knownEventSchema.safeParse(withType);
   if (parsed.success) return parsed.data;

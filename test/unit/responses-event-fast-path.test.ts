@@ -41,3 +41,13 @@ describe('parseResponsesEvent fast path for delta events', () => {
     expect(parseResponsesEvent({ delta: 'hi', item_id: 'm' }, 'response.output_text.delta')).toMatchObject({ type: 'response.output_text.delta', delta: 'hi' });
   });
 });
+
+describe('parseResponsesEvent for types no schema reads', () => {
+  it('marks them unrecognized, as the zod union does, keeping the payload', () => {
+    for (const type of ['response.output_text.done', 'response.content_part.added', 'response.something_new']) {
+      const payload = { type, item_id: 'msg_1', text: 'whole' };
+      expect(knownEventSchema.safeParse(payload).success).toBe(false);
+      expect(parseResponsesEvent(payload)).toEqual({ type: 'proxycast.unrecognized', eventType: type, payload });
+    }
+  });
+});
