@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { TallyCounter, TallyHistogram } from './tallies.js';
 import type { CredentialPool } from '../credentials/pool.js';
 import { effectiveState } from '../credentials/selection.js';
 import { CREDENTIAL_STATES } from '../credentials/types.js';
@@ -13,10 +14,11 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 /** The Prometheus metrics of the daemon. Labels carry credential ids and model names, never secrets. */
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({ name: 'proxycast_requests_total', help: 'Proxied requests by credential, model, route and HTTP status', labelNames: ['credential', 'model', 'route', 'status'] as const, registers: [this.registry] });
-  readonly duration = new Histogram({ name: 'proxycast_request_duration_seconds', help: 'Whole request time, stream included', labelNames: ['route', 'credential', 'status'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly firstByte = new Histogram({ name: 'proxycast_time_to_first_byte_seconds', help: 'Time until the first byte of the answer went to the client', labelNames: ['route', 'credential'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly tokens = new Counter({ name: 'proxycast_tokens_total', help: 'Tokens by credential and kind (input, output, cached, reasoning)', labelNames: ['credential', 'kind'] as const, registers: [this.registry] });
+  // Updated on every request: pre-aggregated tallies (tallies.ts) that the same registry renders.
+  readonly requests = new TallyCounter({ name: 'proxycast_requests_total', help: 'Proxied requests by credential, model, route and HTTP status', labelNames: ['credential', 'model', 'route', 'status'] as const, registry: this.registry });
+  readonly duration = new TallyHistogram({ name: 'proxycast_request_duration_seconds', help: 'Whole request time, stream included', labelNames: ['route', 'credential', 'status'] as const, buckets: LATENCY_BUCKETS, registry: this.registry });
+  readonly firstByte = new TallyHistogram({ name: 'proxycast_time_to_first_byte_seconds', help: 'Time until the first byte of the answer went to the client', labelNames: ['route', 'credential'] as const, buckets: LATENCY_BUCKETS, registry: this.registry });
+  readonly tokens = new TallyCounter({ name: 'proxycast_tokens_total', help: 'Tokens by credential and kind (input, output, cached, reasoning)', labelNames: ['credential', 'kind'] as const, registry: this.registry });
   readonly refreshes = new Counter({ name: 'proxycast_refreshes_total', help: 'OAuth token refreshes by credential and outcome', labelNames: ['credential', 'outcome'] as const, registers: [this.registry] });
   readonly failovers = new Counter({ name: 'proxycast_failovers_total', help: 'Attempts moved to another credential after a credential fault', labelNames: ['credential', 'code'] as const, registers: [this.registry] });
 
@@ -58,18 +60,28 @@ export class Metrics {
   /** The counters' current values, for persisting. */
   async counterSnapshot(): Promise<CounterSnapshot> {
     const snapshot: CounterSnapshot = {};
-    for (const counter of [this.requests, this.tokens, this.refreshes, this.failovers]) {
-      const values = (await counter.get()).values;
+    const counters: Array<{ name: string; values: Array<{ labels: Record<string, unknown>; value: number }> }> = [
+      this.requests.get(),
+      this.tokens.get(),
+      await this.refreshes.get(),
+      await this.failovers.get(),
+    ];
+    for (const counter of counters) {
       const byLabels: Record<string, number> = {};
-      for (const value of values) byLabels[JSON.stringify(value.labels, Object.keys(value.labels).sort())] = value.value;
-      snapshot[(await counter.get()).name] = byLabels;
+      for (const value of counter.values) byLabels[JSON.stringify(value.labels, Object.keys(value.labels).sort())] = value.value;
+      snapshot[counter.name] = byLabels;
     }
     return snapshot;
   }
 
   /** Seeds the counters with persisted values, so totals continue across restarts. */
   restoreCounters(snapshot: CounterSnapshot): void {
-    const byName = new Map<string, Counter<string>>([this.requests, this.tokens, this.refreshes, this.failovers].map((counter) => [(counter as unknown as { name: string }).name, counter as Counter<string>]));
+    const byName = new Map<string, { inc(labels: Record<string, string>, value: number): void }>([
+      [this.requests.name, this.requests as TallyCounter<string>],
+      [this.tokens.name, this.tokens as TallyCounter<string>],
+      ['proxycast_refreshes_total', this.refreshes as Counter<string>],
+      ['proxycast_failovers_total', this.failovers as Counter<string>],
+    ]);
     for (const [name, values] of Object.entries(snapshot)) {
       const counter = byName.get(name);
       if (!counter) continue;
