@@ -62,6 +62,7 @@ export function sendError(reply: FastifyReply, error: ProxyError): FastifyReply 
 }
 
 function logRequestLine(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, started: number): void {
+  if (!runtime.deps.logger.isLevelEnabled('info')) return; // not even the line's object, below info
   const info = request.proxycast;
   runtime.deps.logger.info(
     {
@@ -102,7 +103,7 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.decorateRequest('proxycast', null as unknown as FastifyRequest['proxycast']);
   // Clients such as curl -d send form content types; every body we take is JSON, so read any type as JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+  const readJson = (request: FastifyRequest, body: Buffer | string, done: (error: Error | null, value?: unknown) => void) => {
     try {
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
       const parsed = parseJsonBody(bytes);
@@ -112,7 +113,10 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
     } catch (error) {
       done(error as Error, undefined);
     }
-  });
+  };
+  // application/json by name too: Fastify finds a named type without parsing the Content-Type header in full.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, readJson);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, readJson);
 
   // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
   app.addHook('onRequest', (request, reply, done) => {

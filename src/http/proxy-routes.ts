@@ -45,7 +45,7 @@ async function serveProxied(
   proxy: (trace: RequestTrace) => Promise<ProxiedAnswer>,
 ): Promise<FastifyReply> {
   request.proxycast.model = model;
-  const controller = abortWhenClientLeaves(request, reply);
+  const controller = abortWhenClientLeaves(reply);
   const proxied = await proxy(requestTrace(request, controller));
   request.proxycast.credential = proxied.credential.id;
   request.proxycast.upstreamModel = proxied.upstreamModel;
