@@ -15,7 +15,9 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination ?? pino.destination(2),
+    // Asynchronous: a line per request must not cost a blocking write each. Lines written while one write is in
+    // flight leave together in the next; pino flushes what is left when the process exits.
+    options.destination ?? pino.destination({ dest: 2, sync: false }),
   );
   if (level !== options.level) logger.warn({ requested: options.level }, 'unknown LOG_LEVEL; using info');
   return logger;
