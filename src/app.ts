@@ -61,10 +61,19 @@ export function sendError(reply: FastifyReply, error: ProxyError): FastifyReply 
   return reply.code(status).type('application/json').send(body);
 }
 
-function logRequestLine(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, started: number): void {
-  if (!runtime.deps.logger.isLevelEnabled('info')) return; // not even the line's object, below info
+/**
+ * The logger of the one line per request. Its fields (method, path without the query, model names, credential id,
+ * status, duration) hold no secret and none is named like one, so it skips the redaction pass, which cost more than
+ * the rest of the line (~5 µs of ~8 per request). Every other log line is redacted as before.
+ */
+function requestLineLogger(logger: Runtime['deps']['logger']): Runtime['deps']['logger'] {
+  return logger.child({}, { redact: { paths: [] } });
+}
+
+function logRequestLine(logger: Runtime['deps']['logger'], request: FastifyRequest, reply: FastifyReply, started: number): void {
+  if (!logger.isLevelEnabled('info')) return; // not even the line's object, below info
   const info = request.proxycast;
-  runtime.deps.logger.info(
+  logger.info(
     {
       method: request.method,
       path: request.url.split('?')[0],
@@ -118,12 +127,13 @@ export async function buildApp(runtime: Runtime): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, readJson);
   app.addContentTypeParser('*', { parseAs: 'buffer' }, readJson);
 
+  const requestLog = requestLineLogger(runtime.deps.logger);
   // A callback hook, not an async one: it runs on every request, and a promise per request is measurable.
   app.addHook('onRequest', (request, reply, done) => {
     request.proxycast = {};
     const started = performance.now();
     reply.raw.once('close', () => {
-      logRequestLine(runtime, request, reply, started);
+      logRequestLine(requestLog, request, reply, started);
       recordProxiedRequest(runtime, request, reply, started);
     });
     // /health answers everyone (readiness checks); the admin API and page have their own guard.

@@ -15,9 +15,9 @@ export function createLogger(options: { level: string; destination?: NodeJS.Writ
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    // Asynchronous: a line per request must not cost a blocking write each. Lines written while one write is in
-    // flight leave together in the next; pino flushes what is left when the process exits.
-    options.destination ?? pino.destination({ dest: 2, sync: false }),
+    // Asynchronous and batched: a line per request must not cost a write each. Lines leave in writes of 4 kB or
+    // every 200 ms, whichever comes first; pino flushes what is left when the process exits.
+    options.destination ?? pino.destination({ dest: 2, sync: false, minLength: 4096, periodicFlush: 200 }),
   );
   if (level !== options.level) logger.warn({ requested: options.level }, 'unknown LOG_LEVEL; using info');
   return logger;
