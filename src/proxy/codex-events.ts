@@ -74,12 +74,14 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
         try {
           for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) {
             bytes += chunk.value.length;
-            if (bytes > DRAIN_LIMIT) break;
+            if (bytes > DRAIN_LIMIT) {
+              response.body.destroy(); // too much left: cutting the connection is cheaper than reading on
+              return;
+            }
           }
         } catch {
           // A broken tail after a complete answer changes nothing for the client.
         }
-        response.body.destroy();
       })();
     },
   };

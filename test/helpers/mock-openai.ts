@@ -6,6 +6,8 @@ export interface RecordedOpenAICall {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: Record<string, unknown> | undefined;
+  /** The body's bytes as received, as text. */
+  rawBody: string;
 }
 
 export interface MockOpenAI {
@@ -53,7 +55,7 @@ export async function startMockOpenAI(options: { apiKey?: string; quotaHeaders?:
       const text = Buffer.concat(chunks).toString('utf8');
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
       const path = req.url ?? '';
-      calls.push({ method: req.method ?? '', path, headers: req.headers, body });
+      calls.push({ method: req.method ?? '', path, headers: req.headers, body, rawBody: text });
       res.on('close', () => {
         if (!res.writableFinished) state.abortedResponses += 1;
       });

@@ -47,6 +47,25 @@ describe('API-key credential serving /v1/chat/completions', () => {
     expect(upstream.calls[0]?.headers['user-agent']).toMatch(/^proxycast\//);
   });
 
+  it('passes the client\'s body bytes on unchanged, and re-serialises only to drop a routing key', async () => {
+    upstream = await startMockOpenAI({ apiKey: KEY_A });
+    await startWith({
+      'config.yaml': config('    - { id: key-a, token_file: codex/a.json }\n'),
+      'auth/codex/a.json': JSON.stringify({ api_key: KEY_A, api_base_url: upstream.origin }),
+    });
+    // Spacing, key order and \u escapes a re-serialisation would change.
+    const asSent = '{ "messages" : [ {"role":"user","content":"caf\\u00e9 bytes-1"} ],\n  "model":"gpt-4o-mini", "temperature": 0.50 }';
+    const post = (body: string) => fetch(`${daemon!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const first = await post(asSent);
+    expect(first.status).toBe(200);
+    expect(upstream.calls[0]?.rawBody).toBe(asSent);
+
+    const withRoutingKey = '{"model":"gpt-4o-mini","api_base":"http://evil.example","messages":[{"role":"user","content":"bytes-2"}]}';
+    expect((await post(withRoutingKey)).status).toBe(200);
+    expect(upstream.calls[1]?.rawBody).not.toContain('evil.example');
+    expect(JSON.parse(upstream.calls[1]!.rawBody)).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bytes-2' }] });
+  });
+
   it.each([
     ['a base URL without /v1', (origin: string) => origin, '/v1/chat/completions'],
     ['a base URL with /v1 and a trailing slash', (origin: string) => `${origin}/v1/`, '/v1/chat/completions'],

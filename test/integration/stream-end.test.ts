@@ -1,0 +1,110 @@
+/**
+ * The end of a translated stream: the client's [DONE] and the end of its response go out as soon as the upstream's
+ * response.completed arrives, not when the upstream closes its body; and once that body does end, its connection
+ * goes back to the pool (the next answer is served on the same upstream socket).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { oauthHome } from '../helpers/oauth-home.js';
+
+interface HoldingUpstream {
+  baseUrl: string;
+  /** Connections the upstream has accepted so far. */
+  connections: number;
+  /** Whether the body of the answer being held has been ended. */
+  bodyEnded: boolean;
+  /** Ends the held body. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/** A Codex backend that sends a whole answer, then holds its body open until release(). */
+async function startHoldingUpstream(): Promise<HoldingUpstream> {
+  let releaseHeld: () => void = () => undefined;
+  const state = { bodyEnded: false };
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    if (!req.url?.endsWith('/responses')) {
+      res.writeHead(404).end();
+      return;
+    }
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const events = [
+        { type: 'response.created', response: { id: 'resp_1', status: 'in_progress' } },
+        { type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'msg_1', role: 'assistant' } },
+        { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, delta: 'held ' },
+        { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, delta: 'answer' },
+        { type: 'response.completed', response: { id: 'resp_1', status: 'completed', usage: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } } },
+      ];
+      for (const event of events) res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+      state.bodyEnded = false;
+      releaseHeld = () => {
+        state.bodyEnded = true;
+        res.end();
+      };
+    });
+  });
+  server.on('connection', () => {
+    connections += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/backend-api/codex`,
+    get connections() {
+      return connections;
+    },
+    get bodyEnded() {
+      return state.bodyEnded;
+    },
+    release: () => releaseHeld(),
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+let daemon: TestDaemon | undefined;
+let upstream: HoldingUpstream | undefined;
+afterEach(async () => {
+  upstream?.release();
+  await daemon?.stop();
+  await upstream?.close();
+});
+
+describe('the end of a translated stream', () => {
+  it('sends [DONE] on response.completed while the upstream body is still open, then reuses the connection', async () => {
+    upstream = await startHoldingUpstream();
+    const clock = new FakeClock();
+    daemon = await startTestDaemon({ home: oauthHome(clock, upstream.baseUrl, ['acct']).home, clock });
+    const client = new OpenAI({ baseURL: `${daemon.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+
+    const connectionsAfterTurn: number[] = [];
+    for (let turn = 1; turn <= 3; turn += 1) {
+      const stream = await client.chat.completions.create({ model: 'gpt-5.4', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `turn ${turn}` }] });
+      let text = '';
+      let usage: number | undefined;
+      for await (const part of stream) {
+        text += part.choices[0]?.delta.content ?? '';
+        usage = part.usage?.total_tokens ?? usage;
+      }
+      // The client's stream is over, [DONE] included, and the upstream has not ended its body yet.
+      expect(text).toBe('held answer');
+      expect(usage).toBe(5);
+      expect(upstream.bodyEnded).toBe(false);
+      upstream.release();
+      // The drained connection returns to the pool before the next turn is sent.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      connectionsAfterTurn.push(upstream.connections);
+    }
+    // Turns 2 and 3 open no connection: the drained ones are back in the pool (the first turn may share the
+    // daemon's start with its model-catalog fetch, so it can open one more).
+    expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
+  });
+});
