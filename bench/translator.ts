@@ -2,11 +2,12 @@
  * Translated events per second on one core: createChatChunkTranslator (src/translate/responses-to-chat.ts) over a
  * large event list in the recorded fixture format, with nothing else running. Two figures:
  *   translator   parsed events in, chat chunks out (the pure translator)
- *   pipeline     SSE bytes → decodeResponsesEvents (frames, JSON, zod) → translator → `data:` frames (JSON.stringify)
+ *   pipeline     SSE bytes → the daemon's per-read path: SseFrameDecoder → responsesEventOf (JSON, event check) →
+ *                translator → `data:` frames (createChatChunkSerializer), as codex-events.ts and codex-chat-stream.ts
  */
-import { sseData } from '../src/http/sse-writer.js';
+import { createChatChunkSerializer } from '../src/translate/chat-chunk-json.js';
 import { createChatChunkTranslator } from '../src/translate/responses-to-chat.js';
-import { decodeResponsesEvents } from '../src/upstream/sse-decoder.js';
+import { responsesEventOf, SseFrameDecoder } from '../src/upstream/sse-decoder.js';
 import { parseResponsesEvent, type ResponsesStreamEvent } from '../src/wire/responses.js';
 import { responsesEvents, responsesFrame } from './mock-answers.js';
 
@@ -26,17 +27,22 @@ function translateAll(events: readonly ResponsesStreamEvent[]): number {
   return chunks + translator.finish().length;
 }
 
-async function pipelineOnce(chunks: readonly Buffer[]): Promise<number> {
+function pipelineOnce(chunks: readonly Buffer[]): number {
   const translator = createChatChunkTranslator(options);
+  const decoder = new SseFrameDecoder();
+  const serialize = createChatChunkSerializer();
   let bytes = 0;
-  async function* source() {
-    for (const chunk of chunks) yield chunk;
-  }
-  for await (const item of decodeResponsesEvents(source())) {
-    if (item.kind !== 'event') continue;
-    for (const chunk of translator.push(item.event)) bytes += sseData(chunk).length;
-  }
-  for (const chunk of translator.finish()) bytes += sseData(chunk).length;
+  const translate = (frames: ReturnType<SseFrameDecoder['push']>) => {
+    let out = '';
+    for (const frame of frames) {
+      const event = responsesEventOf(frame);
+      if (event !== undefined) for (const chunk of translator.push(event)) out += `data: ${serialize(chunk)}\n\n`;
+    }
+    bytes += out.length;
+  };
+  for (const chunk of chunks) translate(decoder.push(chunk));
+  translate(decoder.end());
+  for (const chunk of translator.finish()) bytes += `data: ${serialize(chunk)}\n\n`.length;
   return bytes;
 }
 
