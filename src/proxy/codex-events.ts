@@ -1,7 +1,7 @@
 import { ProxyError } from '../errors.js';
 import { transportError, type UpstreamResponse } from '../upstream/forward.js';
 import { responsesEventOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
-import type { ResponsesStreamEvent } from '../wire/responses.js';
+import { isKnownEventType, type ResponsesStreamEvent } from '../wire/responses.js';
 
 /** A pull reader over an upstream Responses stream: parsed events only; transport errors become stream_interrupted. */
 export interface CodexEventReader {
@@ -22,11 +22,25 @@ export interface CodexEventReader {
 
 const DRAIN_LIMIT = 256 * 1024;
 
+export interface CodexEventReaderOptions {
+  /**
+   * Drops, without parsing their JSON, the frames of a type no translator reads (output_text.done, content parts,
+   * …): for a reader whose caller ignores unrecognized events (the chat translation), not for one that relays them.
+   */
+  skipUnreadTypes?: boolean;
+}
+
+/** A frame of a type nobody reads: its `event:` line names it and its data starts with the same type. */
+function isUnreadFrame(frame: SseFrame): boolean {
+  const type = frame.event;
+  return type !== undefined && !isKnownEventType(type) && frame.data.startsWith(`{"type":"${type}"`);
+}
+
 /**
  * Wraps the upstream body in a reader of Responses events. Each socket read is decoded synchronously into all the
  * events it completes, which wait in a queue: one await per read rather than several per event.
  */
-export function readCodexEvents(credentialId: string, response: UpstreamResponse): CodexEventReader {
+export function readCodexEvents(credentialId: string, response: UpstreamResponse, options: CodexEventReaderOptions = {}): CodexEventReader {
   const chunks = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const decoder = new SseFrameDecoder();
   const queue: ResponsesStreamEvent[] = [];
@@ -34,6 +48,7 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
   let garbage = 0;
   const enqueue = (frames: SseFrame[]) => {
     for (const frame of frames) {
+      if (options.skipUnreadTypes && isUnreadFrame(frame)) continue;
       const event = responsesEventOf(frame);
       if (event !== undefined) queue.push(event);
       else garbage += 1;

@@ -21,6 +21,8 @@ export interface Translation extends ChatChunkTranslatorState {
   toolCalls: Map<string, ToolCallState>;
   toolCallCount: number;
   textItems: Set<string>;
+  /** The text item the last delta marked in textItems. */
+  lastTextItem: { itemId: string | null | undefined; outputIndex: number | null | undefined } | undefined;
   reasoningItems: Set<string>;
   lastReasoningPart: string | undefined;
 }
@@ -28,7 +30,7 @@ export interface Translation extends ChatChunkTranslatorState {
 /** A fresh translation for one answer. */
 export function startTranslation(options: ChatChunkTranslatorOptions): Translation {
   return {
-    options, out: [], roleSent: false, toolCalls: new Map(), toolCallCount: 0, textItems: new Set(), reasoningItems: new Set(),
+    options, out: [], roleSent: false, toolCalls: new Map(), toolCallCount: 0, textItems: new Set(), lastTextItem: undefined, reasoningItems: new Set(),
     lastReasoningPart: undefined, responseId: undefined, outputEmitted: false, sawToolCall: false, terminal: undefined,
     finishReason: undefined, usage: undefined, failure: undefined,
   };
@@ -178,7 +180,11 @@ export function translateEvent(t: Translation, event: ResponsesStreamEvent): voi
     case 'response.function_call_arguments.done': return onArgumentsDone(t, event);
     case 'response.reasoning_summary_text.delta': return onReasoningDelta(t, event);
     case 'response.output_text.delta':
-      markStreamed(t.textItems, event.item_id, event.output_index);
+      // Marked once per item, not per delta (the keys are strings built per call).
+      if (!t.lastTextItem || t.lastTextItem.itemId !== event.item_id || t.lastTextItem.outputIndex !== event.output_index) {
+        markStreamed(t.textItems, event.item_id, event.output_index);
+        t.lastTextItem = { itemId: event.item_id, outputIndex: event.output_index };
+      }
       return emit(t, { content: event.delta });
     case 'response.refusal.delta': return emit(t, { refusal: event.delta });
     case 'response.completed':

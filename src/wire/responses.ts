@@ -189,6 +189,11 @@ export type ResponsesEventOf<T extends KnownResponsesEvent['type']> = Extract<Kn
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(knownEventSchema.options.map((option) => option.shape.type.value));
 
+/** Whether any translator reads events of this type (the others become proxycast.unrecognized). */
+export function isKnownEventType(type: string): boolean {
+  return KNOWN_TYPES.has(type);
+}
+
 const DELTA_TYPES = new Set(['response.output_text.delta', 'response.refusal.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta']);
 const nullishString = (value: unknown) => value === undefined || value === null || typeof value === 'string';
 const nullishNumber = (value: unknown) => value === undefined || value === null || typeof value === 'number';

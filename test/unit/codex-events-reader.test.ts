@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readCodexEvents } from '../../src/proxy/codex-events.js';
+import type { UpstreamResponse } from '../../src/upstream/forward.js';
+
+const frame = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
+
+/** A body with a known event, a frame of a type nobody reads (whose JSON is broken past its type), and another known event. */
+function body(): UpstreamResponse {
+  const text = [
+    frame('response.created', JSON.stringify({ type: 'response.created', response: { id: 'resp_1' } })),
+    frame('response.output_text.done', '{"type":"response.output_text.done", this is not JSON'),
+    frame('response.content_part.added', '{"type":"response.output_text.delta","delta":"type differs from the event line","item_id":"m"}'),
+    frame('response.output_text.delta', JSON.stringify({ type: 'response.output_text.delta', item_id: 'm', output_index: 0, delta: 'hi' })),
+  ].join('');
+  return { status: 200, headers: {}, body: Readable.from([Buffer.from(text)]) as unknown as UpstreamResponse['body'] };
+}
+
+async function readAll(options: { skipUnreadTypes?: boolean }) {
+  const reader = readCodexEvents('cred', body(), options);
+  const types: string[] = [];
+  for (let event = await reader.next(); event !== undefined; event = await reader.next()) types.push(event.type);
+  return { types, garbage: reader.garbageFrames };
+}
+
+describe('readCodexEvents', () => {
+  it('parses every frame by default: the broken one is garbage, the others events', async () => {
+    expect(await readAll({})).toEqual({ types: ['response.created', 'response.output_text.delta', 'response.output_text.delta'], garbage: 1 });
+  });
+
+  it('with skipUnreadTypes drops frames of a type nobody reads unparsed, but not one whose JSON names another type', async () => {
+    expect(await readAll({ skipUnreadTypes: true })).toEqual({ types: ['response.created', 'response.output_text.delta', 'response.output_text.delta'], garbage: 0 });
+  });
+});
