@@ -30,22 +30,29 @@ function numberHeader(headers: IncomingHttpHeaders, name: string): number | unde
   return Number.isFinite(value) ? value : undefined;
 }
 
-function windowFromHeaders(headers: IncomingHttpHeaders, prefix: string, now: number): QuotaWindow | undefined {
-  const usedPercent = numberHeader(headers, `${prefix}-used-percent`);
+/** The header names of one window, built once (they are looked up on every answer). */
+function windowHeaderNames(prefix: string) {
+  return { used: `${prefix}-used-percent`, resetAt: `${prefix}-reset-at`, resetAfter: `${prefix}-reset-after-seconds`, minutes: `${prefix}-window-minutes` };
+}
+const PRIMARY = windowHeaderNames('x-codex-primary');
+const SECONDARY = windowHeaderNames('x-codex-secondary');
+
+function windowFromHeaders(headers: IncomingHttpHeaders, names: ReturnType<typeof windowHeaderNames>, now: number): QuotaWindow | undefined {
+  const usedPercent = numberHeader(headers, names.used);
   if (usedPercent === undefined) return undefined;
-  const resetAt = numberHeader(headers, `${prefix}-reset-at`);
-  const resetAfter = numberHeader(headers, `${prefix}-reset-after-seconds`);
+  const resetAt = numberHeader(headers, names.resetAt);
+  const resetAfter = numberHeader(headers, names.resetAfter);
   return {
     usedPercent,
-    windowMinutes: numberHeader(headers, `${prefix}-window-minutes`),
+    windowMinutes: numberHeader(headers, names.minutes),
     resetsAt: resetAt !== undefined ? resetAt * 1000 : resetAfter !== undefined ? now + resetAfter * 1000 : undefined,
   };
 }
 
 /** Reads the x-codex-primary-* / x-codex-secondary-* headers (codex-protocol.md 7.2); undefined when there are none. */
 export function quotaFromHeaders(headers: IncomingHttpHeaders, now: number): QuotaSnapshot | undefined {
-  const primary = windowFromHeaders(headers, 'x-codex-primary', now);
-  const secondary = windowFromHeaders(headers, 'x-codex-secondary', now);
+  const primary = windowFromHeaders(headers, PRIMARY, now);
+  const secondary = windowFromHeaders(headers, SECONDARY, now);
   if (!primary && !secondary) return undefined;
   return { primary, secondary, plan: header(headers, 'x-codex-plan-type'), activeLimit: header(headers, 'x-codex-active-limit'), capturedAt: now };
 }

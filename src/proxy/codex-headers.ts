@@ -12,8 +12,16 @@ function osLabel(): string {
 
 /** A Codex-style User-Agent: `<originator>/<version> (<os> <release>; <arch>) proxycast`. Never the client's own. */
 export function codexUserAgent(clientVersion: string): string {
-  return `${CODEX_ORIGINATOR}/${clientVersion} (${osLabel()}; ${os.arch()}) proxycast`;
+  // Built once per client version: os.release() asks the kernel each time, and this runs on every request.
+  let agent = userAgents.get(clientVersion);
+  if (agent === undefined) {
+    agent = `${CODEX_ORIGINATOR}/${clientVersion} (${osLabel()}; ${os.arch()}) proxycast`;
+    userAgents.set(clientVersion, agent);
+  }
+  return agent;
 }
+
+const userAgents = new Map<string, string>();
 
 /** Headers for every call to the ChatGPT Codex backend with an OAuth credential. */
 export function codexBackendHeaders(secret: OAuthSecret, clientVersion: string, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
