@@ -4,6 +4,7 @@ import { ProxyError } from '../errors.js';
 import { scrubSecrets } from '../redact.js';
 import type { ResponsesStreamEvent } from '../wire/responses.js';
 import type { CodexEventReader } from './codex-events.js';
+import { FinalFrame } from '../http/sse-writer.js';
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete']);
 
@@ -26,7 +27,7 @@ function encode(event: ResponsesStreamEvent): string {
  * passed through as the upstream's own `error`/`response.failed` event, and a stream that ends with no terminal event
  * gets an `error` event of ours.
  */
-export async function startResponsesStream(reader: CodexEventReader, context: FailureContext, onUsage: (usage: TokenUsage) => void): Promise<AsyncIterable<string>> {
+export async function startResponsesStream(reader: CodexEventReader, context: FailureContext, onUsage: (usage: TokenUsage) => void): Promise<AsyncIterable<string | FinalFrame>> {
   const held: ResponsesStreamEvent[] = [];
   try {
     for (;;) {
@@ -40,26 +41,35 @@ export async function startResponsesStream(reader: CodexEventReader, context: Fa
     await reader.close();
     throw error;
   }
-  return (async function* frames() {
+  return (async function* frames(): AsyncGenerator<string | FinalFrame> {
+    let complete = false;
     try {
-      let finished = false;
-      for (const event of held) yield encode(event);
-      for (let event = held.some((e) => TERMINAL.has(e.type)) ? undefined : await reader.next(); event !== undefined; event = await reader.next()) {
-        yield encode(event);
-        if (event.type === 'response.failed' || event.type === 'error') {
-          finished = true;
-          break;
+      let out = '';
+      let pending: ResponsesStreamEvent[] = held;
+      for (;;) {
+        for (const event of pending) {
+          out += encode(event);
+          if (event.type === 'response.failed' || event.type === 'error' || TERMINAL.has(event.type)) {
+            if (TERMINAL.has(event.type)) {
+              const usage = tokenUsageFromResponses((event as { response?: { usage?: unknown } }).response?.usage);
+              if (usage) onUsage(usage);
+            }
+            // The answer is over: what is left goes out with the end of the response, in one write.
+            complete = true;
+            yield new FinalFrame(out);
+            return;
+          }
         }
-        if (TERMINAL.has(event.type)) {
-          finished = true;
-          const usage = tokenUsageFromResponses((event as { response?: { usage?: unknown } }).response?.usage);
-          if (usage) onUsage(usage);
-          break;
-        }
+        if (out) yield out;
+        out = '';
+        const event = await reader.next();
+        if (event === undefined) throw ProxyError.streamInterrupted(context.credentialId, 'the stream closed before response.completed');
+        // Everything one socket read brought goes out in one write.
+        pending = [event, ...reader.drain()];
       }
-      if (!finished && !held.some((e) => TERMINAL.has(e.type))) throw ProxyError.streamInterrupted(context.credentialId, 'the stream closed before response.completed');
     } finally {
-      await reader.close();
+      if (complete) reader.release();
+      else await reader.close();
     }
   })();
 }

@@ -107,4 +107,24 @@ describe('the end of a translated stream', () => {
     // daemon's start with its model-catalog fetch, so it can open one more).
     expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
   });
+
+  it('ends a /v1/responses stream on response.completed too, and reuses the drained connection', async () => {
+    upstream = await startHoldingUpstream();
+    const clock = new FakeClock();
+    daemon = await startTestDaemon({ home: oauthHome(clock, upstream.baseUrl, ['acct']).home, clock });
+    const client = new OpenAI({ baseURL: `${daemon.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+    const connectionsAfterTurn: number[] = [];
+    for (let turn = 1; turn <= 3; turn += 1) {
+      const stream = await client.responses.create({ model: 'gpt-5.4', stream: true, input: `turn ${turn}` });
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      expect(types.at(-1)).toBe('response.completed');
+      expect(types.filter((type) => type === 'response.output_text.delta')).toHaveLength(2);
+      expect(upstream.bodyEnded).toBe(false);
+      upstream.release();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      connectionsAfterTurn.push(upstream.connections);
+    }
+    expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
+  });
 });
