@@ -78,53 +78,50 @@ afterEach(async () => {
   await upstream?.close();
 });
 
+/**
+ * Three turns through a daemon on the holding upstream: each turn's client stream must be over while the upstream
+ * body is still open; then the body is ended. Turns 2 and 3 must open no connection: the drained ones are back in
+ * the pool (the first turn may share the daemon's start with its model-catalog fetch, so it can open one more).
+ */
+async function threeHeldTurns(turn: (client: OpenAI, index: number) => Promise<void>): Promise<void> {
+  const held = await startHoldingUpstream();
+  upstream = held;
+  const clock = new FakeClock();
+  daemon = await startTestDaemon({ home: oauthHome(clock, held.baseUrl, ['acct']).home, clock });
+  const client = new OpenAI({ baseURL: `${daemon.url}/v1`, apiKey: 'anything', maxRetries: 0 });
+  const connectionsAfterTurn: number[] = [];
+  for (let index = 1; index <= 3; index += 1) {
+    await turn(client, index);
+    expect(held.bodyEnded).toBe(false);
+    held.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    connectionsAfterTurn.push(held.connections);
+  }
+  expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
+}
+
 describe('the end of a translated stream', () => {
   it('sends [DONE] on response.completed while the upstream body is still open, then reuses the connection', async () => {
-    upstream = await startHoldingUpstream();
-    const clock = new FakeClock();
-    daemon = await startTestDaemon({ home: oauthHome(clock, upstream.baseUrl, ['acct']).home, clock });
-    const client = new OpenAI({ baseURL: `${daemon.url}/v1`, apiKey: 'anything', maxRetries: 0 });
-
-    const connectionsAfterTurn: number[] = [];
-    for (let turn = 1; turn <= 3; turn += 1) {
-      const stream = await client.chat.completions.create({ model: 'gpt-5.4', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `turn ${turn}` }] });
+    await threeHeldTurns(async (client, index) => {
+      const stream = await client.chat.completions.create({ model: 'gpt-5.4', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: `turn ${index}` }] });
       let text = '';
       let usage: number | undefined;
       for await (const part of stream) {
         text += part.choices[0]?.delta.content ?? '';
         usage = part.usage?.total_tokens ?? usage;
       }
-      // The client's stream is over, [DONE] included, and the upstream has not ended its body yet.
       expect(text).toBe('held answer');
       expect(usage).toBe(5);
-      expect(upstream.bodyEnded).toBe(false);
-      upstream.release();
-      // The drained connection returns to the pool before the next turn is sent.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      connectionsAfterTurn.push(upstream.connections);
-    }
-    // Turns 2 and 3 open no connection: the drained ones are back in the pool (the first turn may share the
-    // daemon's start with its model-catalog fetch, so it can open one more).
-    expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
+    });
   });
 
   it('ends a /v1/responses stream on response.completed too, and reuses the drained connection', async () => {
-    upstream = await startHoldingUpstream();
-    const clock = new FakeClock();
-    daemon = await startTestDaemon({ home: oauthHome(clock, upstream.baseUrl, ['acct']).home, clock });
-    const client = new OpenAI({ baseURL: `${daemon.url}/v1`, apiKey: 'anything', maxRetries: 0 });
-    const connectionsAfterTurn: number[] = [];
-    for (let turn = 1; turn <= 3; turn += 1) {
-      const stream = await client.responses.create({ model: 'gpt-5.4', stream: true, input: `turn ${turn}` });
+    await threeHeldTurns(async (client, index) => {
+      const stream = await client.responses.create({ model: 'gpt-5.4', stream: true, input: `turn ${index}` });
       const types: string[] = [];
       for await (const event of stream) types.push(event.type);
       expect(types.at(-1)).toBe('response.completed');
       expect(types.filter((type) => type === 'response.output_text.delta')).toHaveLength(2);
-      expect(upstream.bodyEnded).toBe(false);
-      upstream.release();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      connectionsAfterTurn.push(upstream.connections);
-    }
-    expect(connectionsAfterTurn[2]).toBe(connectionsAfterTurn[0]);
+    });
   });
 });
