@@ -32,7 +32,7 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: ChatC
   for (const warning of translated.warnings) runtime.deps.logger.debug({ credential: credential.id, warning }, 'request translation');
   const response = await openCodexStream(runtime, credential, translated.request, translated.promptCacheKey, trace.signal);
   // The chat translation ignores event types it does not read, so their frames are dropped unparsed.
-  const reader = readCodexEvents(credential.id, response, { skipUnreadTypes: true });
+  const reader = readCodexEvents(credential.id, response.source, { skipUnreadTypes: true });
   const options = { model: request.model, completionId: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(runtime.deps.clock.now() / 1000), credentialId: credential.id };
   if (request.stream === true) {
     const frames = await startChatStream(reader, { ...options, includeUsage: request.stream_options?.include_usage === true }, trace.onUsage);

@@ -3,7 +3,7 @@ import { ProxyError } from '../errors.js';
 import { quotaFromHeaders } from '../credentials/quota.js';
 import type { Runtime } from '../runtime.js';
 import type { CancelSignal } from '../upstream/cancel-signal.js';
-import { readBodyText, sendUpstream, type UpstreamResponse } from '../upstream/forward.js';
+import { readSourceText, sendUpstreamStreaming, type UpstreamStream } from '../upstream/stream-source.js';
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import type { ResponsesRequestBody } from '../wire/responses.js';
 import { codexBackendHeaders } from './codex-headers.js';
@@ -20,12 +20,12 @@ export async function openCodexStream(
   body: ResponsesRequestBody,
   sessionId: string,
   signal: CancelSignal,
-): Promise<UpstreamResponse> {
+): Promise<UpstreamStream> {
   const config = runtime.config();
   const payload = JSON.stringify(body);
   let secret = await runtime.oauthSecret(credential);
   for (let attempt = 0; ; attempt += 1) {
-    const response = await sendUpstream({
+    const response = await sendUpstreamStreaming({
       credentialId: credential.id,
       url: upstreamUrl(credential, config, '/responses'),
       method: 'POST',
@@ -44,10 +44,10 @@ export async function openCodexStream(
     if (response.status < 400) {
       if (!/text\/html/i.test(String(response.headers['content-type'] ?? ''))) return response;
       // A captive portal or CDN block page, not the backend: say so instead of "the stream closed early".
-      response.body.on('error', () => undefined).destroy();
+      response.source.destroy();
       throw ProxyError.upstreamError(credential.id, 502, `${response.status} with an HTML page instead of an event stream`);
     }
-    const text = await readBodyText(response.body);
+    const text = await readSourceText(response.source);
     if (response.status === 401 && attempt === 0) {
       runtime.deps.logger.info({ credential: credential.id }, 'upstream said 401; refreshing the token once and retrying');
       secret = await runtime.oauthSecret(credential, { rejectedAccessToken: secret.accessToken });

@@ -1,5 +1,6 @@
 import { ProxyError } from '../errors.js';
-import { transportError, type UpstreamResponse } from '../upstream/forward.js';
+import { transportError } from '../upstream/forward.js';
+import type { ChunkSource } from '../upstream/stream-source.js';
 import { responsesEventOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
 import { isKnownEventType, type ResponsesStreamEvent } from '../wire/responses.js';
 
@@ -40,8 +41,7 @@ function isUnreadFrame(frame: SseFrame): boolean {
  * Wraps the upstream body in a reader of Responses events. Each socket read is decoded synchronously into all the
  * events it completes, which wait in a queue: one await per read rather than several per event.
  */
-export function readCodexEvents(credentialId: string, response: UpstreamResponse, options: CodexEventReaderOptions = {}): CodexEventReader {
-  const chunks = (response.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+export function readCodexEvents(credentialId: string, source: ChunkSource, options: CodexEventReaderOptions = {}): CodexEventReader {
   const decoder = new SseFrameDecoder();
   const queue: ResponsesStreamEvent[] = [];
   let ended = false;
@@ -56,11 +56,11 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
   };
   const readMore = async () => {
     try {
-      const chunk = await chunks.next();
-      if (chunk.done) {
+      const chunk = await source.next();
+      if (chunk === undefined) {
         ended = true;
         enqueue(decoder.end());
-      } else enqueue(decoder.push(chunk.value));
+      } else enqueue(decoder.push(chunk));
     } catch (error) {
       const why = error instanceof SseLineTooLongError ? error.message : transportError(credentialId, error).message;
       throw ProxyError.streamInterrupted(credentialId, why);
@@ -78,8 +78,8 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
       return garbage;
     },
     async close() {
-      response.body.destroy();
-      await chunks.return?.(undefined).catch(() => undefined);
+      ended = true;
+      source.destroy();
     },
     release() {
       if (ended) return;
@@ -87,10 +87,10 @@ export function readCodexEvents(credentialId: string, response: UpstreamResponse
       void (async () => {
         let bytes = 0;
         try {
-          for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) {
-            bytes += chunk.value.length;
+          for (let chunk = await source.next(); chunk !== undefined; chunk = await source.next()) {
+            bytes += chunk.length;
             if (bytes > DRAIN_LIMIT) {
-              response.body.destroy(); // too much left: cutting the connection is cheaper than reading on
+              source.destroy(); // too much left: cutting the connection is cheaper than reading on
               return;
             }
           }

@@ -30,7 +30,7 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: Respo
   const normalised = normaliseResponsesRequest({ request, upstreamModel, ...(trace.sessionId && !request.prompt_cache_key ? { promptCacheKey: trace.sessionId } : {}) });
   for (const warning of normalised.warnings) runtime.deps.logger.debug({ credential: credential.id, warning }, 'request normalisation');
   const response = await openCodexStream(runtime, credential, normalised.request, normalised.promptCacheKey, trace.signal);
-  const reader = readCodexEvents(credential.id, response);
+  const reader = readCodexEvents(credential.id, response.source);
   const context = { credentialId: credential.id, model: request.model, nowMs: runtime.deps.clock.now() };
   if (request.stream === true) return { kind: 'sse', frames: await startResponsesStream(reader, context, trace.onUsage) };
   const result = toResponsesObject(await readAllEvents(reader), context);

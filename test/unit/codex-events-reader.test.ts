@@ -1,19 +1,19 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readCodexEvents } from '../../src/proxy/codex-events.js';
-import type { UpstreamResponse } from '../../src/upstream/forward.js';
+import { chunkSourceOf, type ChunkSource } from '../../src/upstream/stream-source.js';
 
 const frame = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
 
 /** A body with a known event, a frame of a type nobody reads (whose JSON is broken past its type), and another known event. */
-function body(): UpstreamResponse {
+function body(): ChunkSource {
   const text = [
     frame('response.created', JSON.stringify({ type: 'response.created', response: { id: 'resp_1' } })),
     frame('response.output_text.done', '{"type":"response.output_text.done", this is not JSON'),
     frame('response.content_part.added', '{"type":"response.output_text.delta","delta":"type differs from the event line","item_id":"m"}'),
     frame('response.output_text.delta', JSON.stringify({ type: 'response.output_text.delta', item_id: 'm', output_index: 0, delta: 'hi' })),
   ].join('');
-  return { status: 200, headers: {}, body: Readable.from([Buffer.from(text)]) as unknown as UpstreamResponse['body'] };
+  return chunkSourceOf(Readable.from([Buffer.from(text)]));
 }
 
 async function readAll(options: { skipUnreadTypes?: boolean }) {

@@ -1,0 +1,155 @@
+/**
+ * An upstream answer read as a stream of chunks through undici's dispatch API, without a Readable: the chunks wait
+ * in a small queue the caller pulls from, and the socket is paused while the queue holds more than HIGH_WATER bytes
+ * (a slow client slows the upstream instead of filling memory). Transport errors are thrown from next() as they
+ * come (first-byte and idle timeouts included), mapped to the catalogue by the caller.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import { transportError, type UpstreamCall } from './forward.js';
+import type { CancelSignal } from './cancel-signal.js';
+
+/** The body of an answer, pulled one chunk at a time. */
+export interface ChunkSource {
+  /** The next chunk, or undefined at the end of the body; rejects with the transport error that ended it. */
+  next(): Promise<Uint8Array | undefined>;
+  /** Stops the body: the request is aborted and the connection cut (for an answer nobody will read to the end). */
+  destroy(): void;
+}
+
+/** An upstream answer whose body is a ChunkSource. */
+export interface UpstreamStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  source: ChunkSource;
+}
+
+const HIGH_WATER = 1024 * 1024;
+
+/** Sends one request; resolves with the status and headers once they arrive, the body left to `source`. */
+export function sendUpstreamStreaming(call: UpstreamCall): Promise<UpstreamStream> {
+  return new Promise<UpstreamStream>((resolve, reject) => {
+    const pathStart = call.url.indexOf('/', call.url.indexOf('//') + 2);
+    const origin = pathStart === -1 ? call.url : call.url.slice(0, pathStart);
+    const path = pathStart === -1 ? '/' : call.url.slice(pathStart);
+    const queue: Uint8Array[] = [];
+    let queuedBytes = 0;
+    let ended = false;
+    let failure: unknown;
+    let waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
+    let controller: Dispatcher.DispatchController | undefined;
+    let started = false;
+    const onAbort = () => controller?.abort(abortReason(call.signal));
+    const settle = () => {
+      if (!waiting) return;
+      const pending = waiting;
+      const chunk = queue.shift();
+      if (chunk) {
+        waiting = undefined;
+        queuedBytes -= chunk.length;
+        pending.resolve(chunk);
+      } else if (failure !== undefined) {
+        waiting = undefined;
+        pending.reject(failure);
+      } else if (ended) {
+        waiting = undefined;
+        pending.resolve(undefined);
+      }
+    };
+    const finish = (error?: unknown) => {
+      call.signal.removeEventListener('abort', onAbort);
+      if (error !== undefined) failure = transportError(call.credentialId, error);
+      else ended = true;
+      if (!started) reject(failure);
+      settle();
+    };
+    const source: ChunkSource = {
+      next() {
+        const chunk = queue.shift();
+        if (chunk) {
+          queuedBytes -= chunk.length;
+          if (controller?.paused && queuedBytes < HIGH_WATER / 2) controller.resume();
+          return Promise.resolve(chunk);
+        }
+        if (failure !== undefined) return Promise.reject(failure);
+        if (ended) return Promise.resolve(undefined);
+        if (controller?.paused) controller.resume();
+        return new Promise((resolveChunk, rejectChunk) => {
+          waiting = { resolve: resolveChunk, reject: rejectChunk };
+        });
+      },
+      destroy() {
+        if (ended || failure !== undefined) return;
+        controller?.abort(new undiciErrors.RequestAbortedError());
+      },
+    };
+    if (call.signal.aborted) {
+      reject(transportError(call.credentialId, abortReason(call.signal)));
+      return;
+    }
+    call.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      call.dispatcher.dispatch(
+        { origin, path, method: call.method, headers: call.headers, body: call.body ?? null, headersTimeout: call.timeouts.firstByteMs, bodyTimeout: call.timeouts.idleMs },
+        {
+          onRequestStart(requestController) {
+            controller = requestController;
+            if (call.signal.aborted) requestController.abort(abortReason(call.signal));
+          },
+          onResponseStart(_controller, statusCode, headers) {
+            started = true;
+            resolve({ status: statusCode, headers, source });
+          },
+          onResponseData(dataController, chunk) {
+            queue.push(chunk);
+            queuedBytes += chunk.length;
+            if (queuedBytes > HIGH_WATER) dataController.pause();
+            settle();
+          },
+          onResponseEnd() {
+            finish();
+          },
+          onResponseError(_controller, error) {
+            finish(error);
+          },
+        },
+      );
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
+/** Reads at most `limit` bytes of a source as text (for error bodies), then stops it. */
+export async function readSourceText(source: ChunkSource, limit = 64 * 1024): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (let chunk = await source.next(); chunk !== undefined && size < limit; chunk = await source.next()) {
+      chunks.push(chunk.subarray(0, limit - size));
+      size += chunk.length;
+    }
+  } catch {
+    // A broken error body still leaves us the status; what we read so far is enough.
+  }
+  source.destroy();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A ChunkSource over any async iterable of bytes (a Readable), for callers and tests that have one. */
+export function chunkSourceOf(body: AsyncIterable<Uint8Array> & { destroy?: () => void }): ChunkSource {
+  const iterator = body[Symbol.asyncIterator]();
+  return {
+    async next() {
+      const item = await iterator.next();
+      return item.done ? undefined : item.value;
+    },
+    destroy() {
+      body.destroy?.();
+    },
+  };
+}
+
+function abortReason(signal: CancelSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new undiciErrors.RequestAbortedError();
+}
