@@ -209,10 +209,60 @@ function isWellFormedDelta(object: Record<string, unknown>): boolean {
   return type !== 'response.reasoning_summary_text.delta' || nullishNumber(object.summary_index);
 }
 
+const isNullish = (value: unknown) => value === undefined || value === null;
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Nullish, or an array of objects that each pass `check`. */
+const recordsOrNullish = (value: unknown, check: (record: Record<string, unknown>) => boolean) =>
+  isNullish(value) || (Array.isArray(value) && value.every((entry) => isRecord(entry) && check(entry)));
+
+/** responsesUsageSchema, by hand. */
+function isUsage(usage: unknown): boolean {
+  if (isNullish(usage)) return true;
+  if (!isRecord(usage)) return false;
+  const input = usage.input_tokens_details;
+  const output = usage.output_tokens_details;
+  return nullishNumber(usage.input_tokens) && nullishNumber(usage.output_tokens) && nullishNumber(usage.total_tokens)
+    && (isNullish(input) || (isRecord(input) && nullishNumber(input.cached_tokens)))
+    && (isNullish(output) || (isRecord(output) && nullishNumber(output.reasoning_tokens)));
+}
+
+/** responsesResponseSchema, by hand. */
+function isResponse(response: unknown): boolean {
+  if (!isRecord(response)) return false;
+  const incomplete = response.incomplete_details;
+  return nullishString(response.id) && nullishNumber(response.created_at) && nullishString(response.model) && nullishString(response.status)
+    && recordsOrNullish(response.output, (item) => typeof item.type === 'string') && isUsage(response.usage)
+    && (isNullish(incomplete) || (isRecord(incomplete) && nullishString(incomplete.reason)));
+}
+
+/** responsesOutputItemSchema, by hand. */
+function isOutputItem(item: unknown): boolean {
+  if (!isRecord(item) || typeof item.type !== 'string') return false;
+  return nullishString(item.id) && nullishString(item.call_id) && nullishString(item.name) && nullishString(item.arguments) && nullishString(item.role)
+    && recordsOrNullish(item.content, (part) => typeof part.type === 'string' && nullishString(part.text) && nullishString(part.refusal))
+    && recordsOrNullish(item.summary, (part) => typeof part.type === 'string' && nullishString(part.text));
+}
+
+const RESPONSE_EVENTS = new Set(['response.created', 'response.in_progress', 'response.completed', 'response.incomplete']);
+const ITEM_EVENTS = new Set(['response.output_item.added', 'response.output_item.done']);
+
+/**
+ * The framing events (created, in_progress, completed, incomplete, output_item.added/done), checked by hand as the
+ * delta events are: each answer has several, each a zod parse of a nested response or item (held to the schemas by
+ * the same test). Anything that does not pass goes through zod, which gives the verdict.
+ */
+function isWellFormedFraming(object: Record<string, unknown>): boolean {
+  const type = object.type;
+  if (typeof type !== 'string') return false;
+  if (RESPONSE_EVENTS.has(type)) return isResponse(object.response);
+  if (ITEM_EVENTS.has(type)) return nullishNumber(object.output_index) && isOutputItem(object.item);
+  return false;
+}
+
 /** Reads one parsed SSE data payload as an event; `fallbackType` (the SSE `event:` line) is used when `type` is missing. */
 export function parseResponsesEvent(payload: unknown, fallbackType?: string): ResponsesStreamEvent {
   const object = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
-  if (object && isWellFormedDelta(object)) return object as KnownResponsesEvent;
+  if (object && (isWellFormedDelta(object) || isWellFormedFraming(object))) return object as KnownResponsesEvent;
   // A type no schema is for (output_text.done, content_part.added, a new one): zod would fail on the discriminator
   // anyway, and a failed parse (building its issues) costs more than a good one.
   if (object && typeof object.type === 'string' && !KNOWN_TYPES.has(object.type)) return { type: 'proxycast.unrecognized', eventType: object.type, payload };

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { knownEventSchema, parseResponsesEvent } from '../../src/wire/responses.js';
 
@@ -49,5 +52,52 @@ describe('parseResponsesEvent for types no schema reads', () => {
       expect(knownEventSchema.safeParse(payload).success).toBe(false);
       expect(parseResponsesEvent(payload)).toEqual({ type: 'proxycast.unrecognized', eventType: type, payload });
     }
+  });
+});
+
+describe('parseResponsesEvent fast path for framing events', () => {
+  /** Every fixture event, and each with one field (at any depth) replaced by a value of another type or removed. */
+  function fixturePayloads(): unknown[] {
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'responses');
+    const events = fs.readdirSync(dir).filter((name) => name.endsWith('.jsonl')).flatMap((name) =>
+      fs.readFileSync(path.join(dir, name), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown));
+    const replacements: unknown[] = [undefined, null, 7, 'text', {}, [], [{}], [{ type: 3 }]];
+    const out: unknown[] = [];
+    const mutate = (root: unknown, node: unknown, depth: number) => {
+      if (!node || typeof node !== 'object' || depth > 4) return;
+      for (const key of Object.keys(node)) {
+        const original = (node as Record<string, unknown>)[key];
+        for (const replacement of replacements) {
+          if (replacement === undefined && Array.isArray(node)) continue; // JSON.parse never makes an array with a hole
+          if (replacement === undefined) delete (node as Record<string, unknown>)[key];
+          else (node as Record<string, unknown>)[key] = replacement;
+          out.push(structuredClone(root));
+        }
+        (node as Record<string, unknown>)[key] = original;
+        mutate(root, original, depth + 1);
+      }
+    };
+    for (const event of events) {
+      out.push(event);
+      mutate(event, event, 0);
+    }
+    return out;
+  }
+
+  it('agrees with the zod schemas on every fixture event and thousands of one-field mutations of them', () => {
+    const payloads = fixturePayloads();
+    let accepted = 0;
+    for (const payload of payloads) {
+      const viaZod = knownEventSchema.safeParse(payload);
+      const event = parseResponsesEvent(payload);
+      if (viaZod.success) {
+        accepted += 1;
+        expect(event, JSON.stringify(payload)).toEqual(viaZod.data);
+      } else if (typeof (payload as { type?: unknown }).type === 'string') {
+        expect(event.type, JSON.stringify(payload)).toBe('proxycast.unrecognized');
+      }
+    }
+    expect(payloads.length).toBeGreaterThan(2_000);
+    expect(accepted).toBeGreaterThan(500);
   });
 });
