@@ -29,12 +29,16 @@ export interface CodexEventReaderOptions {
    * …): for a reader whose caller ignores unrecognized events (the chat translation), not for one that relays them.
    */
   skipUnreadTypes?: boolean;
+  /** More types to drop the same way (known ones the caller has no use for). */
+  alsoSkip?: ReadonlySet<string>;
 }
 
-/** A frame of a type nobody reads: its `event:` line names it and its data starts with the same type. */
-function isUnreadFrame(frame: SseFrame): boolean {
+/** A frame to drop unparsed: its `event:` line names a type to skip and its data starts with the same type. */
+function isSkippedFrame(frame: SseFrame, options: CodexEventReaderOptions): boolean {
   const type = frame.event;
-  return type !== undefined && !isKnownEventType(type) && frame.data.startsWith(`{"type":"${type}"`);
+  if (type === undefined) return false;
+  const skipped = (options.skipUnreadTypes === true && !isKnownEventType(type)) || options.alsoSkip?.has(type) === true;
+  return skipped && frame.data.startsWith(`{"type":"${type}"`);
 }
 
 /**
@@ -48,7 +52,7 @@ export function readCodexEvents(credentialId: string, source: ChunkSource, optio
   let garbage = 0;
   const enqueue = (frames: SseFrame[]) => {
     for (const frame of frames) {
-      if (options.skipUnreadTypes && isUnreadFrame(frame)) continue;
+      if ((options.skipUnreadTypes || options.alsoSkip) && isSkippedFrame(frame, options)) continue;
       const event = responsesEventOf(frame);
       if (event !== undefined) queue.push(event);
       else garbage += 1;

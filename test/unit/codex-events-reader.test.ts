@@ -24,6 +24,14 @@ async function readAll(options: { skipUnreadTypes?: boolean }) {
 }
 
 describe('readCodexEvents', () => {
+  it('drops the types in alsoSkip the same way, known ones included', async () => {
+    const reader = readCodexEvents('cred', body(), { alsoSkip: new Set(['response.created']) });
+    const types: string[] = [];
+    for (let event = await reader.next(); event !== undefined; event = await reader.next()) types.push(event.type);
+    expect(types).toEqual(['response.output_text.delta', 'response.output_text.delta']);
+    expect(reader.garbageFrames).toBe(1);
+  });
+
   it('parses every frame by default: the broken one is garbage, the others events', async () => {
     expect(await readAll({})).toEqual({ types: ['response.created', 'response.output_text.delta', 'response.output_text.delta'], garbage: 1 });
   });
