@@ -22,8 +22,10 @@ const TAIL = '},"finish_reason":null}]}';
 export function createChatChunkSerializer(): ChatChunkSerializer {
   let envelope: Envelope | undefined;
   return (chunk) => {
-    const text = singleTextDelta(chunk);
-    if (text === undefined) return JSON.stringify(chunk);
+    const key = singleTextKey(chunk);
+    if (key === undefined) return JSON.stringify(chunk);
+    const delta = chunk.choices[0]!.delta as Record<string, string>;
+    const value = key === CONTENT_KEY ? delta.content! : delta.reasoning_content!;
     if (!envelope || envelope.id !== chunk.id || envelope.created !== chunk.created || envelope.model !== chunk.model) {
       envelope = {
         id: chunk.id,
@@ -32,28 +34,26 @@ export function createChatChunkSerializer(): ChatChunkSerializer {
         head: `{"id":${JSON.stringify(chunk.id)},"object":"chat.completion.chunk","created":${JSON.stringify(chunk.created)},"model":${JSON.stringify(chunk.model)},"choices":[{"index":0,"delta":{`,
       };
     }
-    return `${envelope.head}${text.key}${JSON.stringify(text.value)}${TAIL}`;
+    return `${envelope.head}${key}${JSON.stringify(value)}${TAIL}`;
   };
 }
 
 const CONTENT_KEY = '"content":';
 const REASONING_KEY = '"reasoning_content":';
 
-/** The delta's one text field when the chunk has exactly the common shape; undefined otherwise (serialised in full). */
-function singleTextDelta(chunk: ChatChunk): { key: string; value: string } | undefined {
+/** The JSON key of the delta's one text field when the chunk has exactly the common shape; undefined otherwise. */
+function singleTextKey(chunk: ChatChunk): string | undefined {
   if (chunk.object !== 'chat.completion.chunk' || chunk.usage !== undefined || chunk.choices.length !== 1) return undefined;
   const choice = chunk.choices[0]!;
   if (choice.index !== 0 || choice.finish_reason !== null) return undefined;
-  const delta = choice.delta;
-  let found: { key: string; value: string } | undefined;
-  let keys = 0;
+  let found: string | undefined;
   // for…in over the delta's own keys: any key besides the one text field means the full serialisation.
-  for (const key in delta) {
-    keys += 1;
-    const value = (delta as Record<string, unknown>)[key];
-    if (keys > 1 || typeof value !== 'string') return undefined;
-    if (key === 'content') found = { key: CONTENT_KEY, value };
-    else if (key === 'reasoning_content') found = { key: REASONING_KEY, value };
+  for (const key in choice.delta) {
+    if (found !== undefined) return undefined;
+    const value = (choice.delta as Record<string, unknown>)[key];
+    if (typeof value !== 'string') return undefined;
+    if (key === 'content') found = CONTENT_KEY;
+    else if (key === 'reasoning_content') found = REASONING_KEY;
     else return undefined;
   }
   return found;

@@ -60,7 +60,12 @@ export interface ChatChunkTranslator {
 /** A per-stream translator: push each upstream event, then call finish once the upstream body has ended. */
 export function createChatChunkTranslator(options: ChatChunkTranslatorOptions): ChatChunkTranslator {
   const t = startTranslation(options);
-  const drain = (): ChatChunk[] => t.out.splice(0, t.out.length);
+  // Hands over the chunks made so far and starts a new list (no copy).
+  const drain = (): ChatChunk[] => {
+    const out = t.out;
+    t.out = [];
+    return out;
+  };
   return {
     push(event) {
       if (t.terminal) return []; // anything after the end (or after a failure) is ignored
