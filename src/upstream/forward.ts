@@ -2,6 +2,7 @@ import { request, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProxyError } from '../errors.js';
 import type { CancelSignal } from './cancel-signal.js';
+import { dispatchUpstream } from './dispatch.js';
 
 export interface UpstreamTimeouts {
   /** Until the response headers arrive. */
@@ -61,65 +62,32 @@ export interface UpstreamText {
  */
 export function sendUpstreamForText(call: UpstreamCall): Promise<UpstreamText> {
   return new Promise<UpstreamText>((resolve, reject) => {
-    const pathStart = call.url.indexOf('/', call.url.indexOf('//') + 2);
-    const origin = pathStart === -1 ? call.url : call.url.slice(0, pathStart);
-    const path = pathStart === -1 ? '/' : call.url.slice(pathStart);
     const chunks: Buffer[] = [];
     let size = 0;
     let status = 0;
     let headers: IncomingHttpHeaders = {};
-    let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
-    const onAbort = () => controller?.abort(abortReason(call.signal));
-    const finish = (error: unknown, value?: UpstreamText) => {
-      if (settled) return;
-      settled = true;
-      call.signal.removeEventListener('abort', onAbort);
-      if (error === undefined && value) resolve(value);
-      else reject(transportError(call.credentialId, error));
-    };
-    if (call.signal.aborted) {
-      finish(abortReason(call.signal));
-      return;
-    }
-    call.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      call.dispatcher.dispatch(
-        { origin, path, method: call.method, headers: call.headers, body: call.body ?? null, headersTimeout: call.timeouts.firstByteMs, bodyTimeout: call.timeouts.idleMs },
-        {
-          onRequestStart(requestController) {
-            controller = requestController;
-            if (call.signal.aborted) requestController.abort(abortReason(call.signal));
-          },
-          onResponseStart(_controller, statusCode, responseHeaders) {
-            status = statusCode;
-            headers = responseHeaders;
-          },
-          onResponseData(_controller, chunk) {
-            // An error answer is read for its message only: its first 64 kB are kept, the rest is drained unkept.
-            if (status >= 400 && size >= ERROR_TEXT_LIMIT) return;
-            chunks.push(chunk);
-            size += chunk.length;
-          },
-          onResponseEnd() {
-            finish(undefined, { status, headers, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
-          },
-          onResponseError(_controller, error) {
-            finish(error);
-          },
-        },
-      );
-    } catch (error) {
-      finish(error);
-    }
+    dispatchUpstream(call, {
+      onStart(statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onData(chunk) {
+        // An error answer is read for its message only: its first 64 kB are kept, the rest is drained unkept.
+        if (status >= 400 && size >= ERROR_TEXT_LIMIT) return;
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onEnd() {
+        resolve({ status, headers, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
+      },
+      onError(error) {
+        reject(transportError(call.credentialId, error));
+      },
+    });
   });
 }
 
 const ERROR_TEXT_LIMIT = 64 * 1024;
-
-function abortReason(signal: CancelSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new undiciErrors.RequestAbortedError();
-}
 
 /** Maps an undici/socket error to the catalogue (connect/first-byte/idle timeouts, refused, reset). */
 export function transportError(credentialId: string, error: unknown): ProxyError {

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
 import { transportError, type UpstreamCall } from './forward.js';
-import type { CancelSignal } from './cancel-signal.js';
+import { dispatchUpstream } from './dispatch.js';
 
 /** The body of an answer, pulled one chunk at a time. */
 export interface ChunkSource {
@@ -29,94 +29,71 @@ const HIGH_WATER = 1024 * 1024;
 /** Sends one request; resolves with the status and headers once they arrive, the body left to `source`. */
 export function sendUpstreamStreaming(call: UpstreamCall): Promise<UpstreamStream> {
   return new Promise<UpstreamStream>((resolve, reject) => {
-    const pathStart = call.url.indexOf('/', call.url.indexOf('//') + 2);
-    const origin = pathStart === -1 ? call.url : call.url.slice(0, pathStart);
-    const path = pathStart === -1 ? '/' : call.url.slice(pathStart);
-    const queue: Uint8Array[] = [];
+    const queue: Buffer[] = [];
     let queuedBytes = 0;
     let ended = false;
     let failure: unknown;
-    let waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
-    let controller: Dispatcher.DispatchController | undefined;
     let started = false;
-    const onAbort = () => controller?.abort(abortReason(call.signal));
+    let paused: Dispatcher.DispatchController | undefined;
+    let waiting: { resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void } | undefined;
+    const take = (): Buffer | undefined => {
+      const chunk = queue.shift();
+      if (chunk) queuedBytes -= chunk.length;
+      if (paused && queuedBytes < HIGH_WATER / 2) {
+        paused.resume();
+        paused = undefined;
+      }
+      return chunk;
+    };
     const settle = () => {
       if (!waiting) return;
       const pending = waiting;
-      const chunk = queue.shift();
-      if (chunk) {
-        waiting = undefined;
-        queuedBytes -= chunk.length;
-        pending.resolve(chunk);
-      } else if (failure !== undefined) {
-        waiting = undefined;
-        pending.reject(failure);
-      } else if (ended) {
-        waiting = undefined;
-        pending.resolve(undefined);
-      }
+      const chunk = take();
+      if (chunk) pending.resolve(chunk);
+      else if (failure !== undefined) pending.reject(failure);
+      else if (ended) pending.resolve(undefined);
+      else return;
+      waiting = undefined;
     };
-    const finish = (error?: unknown) => {
-      call.signal.removeEventListener('abort', onAbort);
-      if (error !== undefined) failure = transportError(call.credentialId, error);
-      else ended = true;
-      if (!started) reject(failure);
-      settle();
-    };
+    let abort: (reason: Error) => void = () => undefined;
     const source: ChunkSource = {
       next() {
-        const chunk = queue.shift();
-        if (chunk) {
-          queuedBytes -= chunk.length;
-          if (controller?.paused && queuedBytes < HIGH_WATER / 2) controller.resume();
-          return Promise.resolve(chunk);
-        }
+        const chunk = take();
+        if (chunk) return Promise.resolve(chunk);
         if (failure !== undefined) return Promise.reject(failure);
         if (ended) return Promise.resolve(undefined);
-        if (controller?.paused) controller.resume();
         return new Promise((resolveChunk, rejectChunk) => {
           waiting = { resolve: resolveChunk, reject: rejectChunk };
         });
       },
       destroy() {
-        if (ended || failure !== undefined) return;
-        controller?.abort(new undiciErrors.RequestAbortedError());
+        abort(new undiciErrors.RequestAbortedError());
       },
     };
-    if (call.signal.aborted) {
-      reject(transportError(call.credentialId, abortReason(call.signal)));
-      return;
-    }
-    call.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      call.dispatcher.dispatch(
-        { origin, path, method: call.method, headers: call.headers, body: call.body ?? null, headersTimeout: call.timeouts.firstByteMs, bodyTimeout: call.timeouts.idleMs },
-        {
-          onRequestStart(requestController) {
-            controller = requestController;
-            if (call.signal.aborted) requestController.abort(abortReason(call.signal));
-          },
-          onResponseStart(_controller, statusCode, headers) {
-            started = true;
-            resolve({ status: statusCode, headers, source });
-          },
-          onResponseData(dataController, chunk) {
-            queue.push(chunk);
-            queuedBytes += chunk.length;
-            if (queuedBytes > HIGH_WATER) dataController.pause();
-            settle();
-          },
-          onResponseEnd() {
-            finish();
-          },
-          onResponseError(_controller, error) {
-            finish(error);
-          },
-        },
-      );
-    } catch (error) {
-      finish(error);
-    }
+    abort = dispatchUpstream(call, {
+      onStart(status, headers) {
+        started = true;
+        resolve({ status, headers, source });
+      },
+      onData(chunk, controller) {
+        queue.push(chunk);
+        queuedBytes += chunk.length;
+        if (queuedBytes > HIGH_WATER && !paused) {
+          controller.pause();
+          paused = controller;
+        }
+        settle();
+      },
+      onEnd() {
+        ended = true;
+        settle();
+      },
+      onError(error) {
+        failure = transportError(call.credentialId, error);
+        if (!started) reject(failure);
+        settle();
+      },
+    });
   });
 }
 
@@ -148,8 +125,4 @@ export function chunkSourceOf(body: AsyncIterable<Uint8Array> & { destroy?: () =
       body.destroy?.();
     },
   };
-}
-
-function abortReason(signal: CancelSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new undiciErrors.RequestAbortedError();
 }
