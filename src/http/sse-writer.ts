@@ -2,11 +2,6 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { toOpenAIErrorBody } from '../errors.js';
 
-/** One SSE data frame. */
-export function sseData(payload: unknown): string {
-  return `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
-}
-
 /** The frame that tells a client a stream failed after output began: an `error` event in the OpenAI shape. */
 export function sseErrorFrame(error: unknown): string {
   return `event: error\ndata: ${JSON.stringify(toOpenAIErrorBody(error).body)}\n\n`;
