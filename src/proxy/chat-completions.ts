@@ -11,11 +11,16 @@ import { readJsonAnswer } from './json-answer.js';
 import { chatConversationKey, chatToResponsesRequest } from '../translate/chat-to-responses.js';
 import { toChatCompletion } from '../translate/responses-to-chat.js';
 import type { ChatCompletionRequest } from '../wire/chat.js';
+import { isKnownEventType } from '../wire/responses.js';
 import { openCodexStream } from './codex-backend.js';
 import { readAllEvents, readCodexEvents } from './codex-events.js';
 import { startChatStream } from './codex-chat-stream.js';
 
-const CHAT_SKIPS: ReadonlySet<string> = new Set(['response.in_progress']);
+/**
+ * The event types the chat translation has no use for, whose frames are dropped unparsed: those no translator reads,
+ * and in_progress, which repeats created.
+ */
+const chatIgnores = (type: string) => type === 'response.in_progress' || !isKnownEventType(type);
 
 /** API-key credentials: the client's body goes to `<base>/chat/completions` as is (routing keys removed). */
 async function viaApiKey(runtime: Runtime, credential: Credential, body: ChatEnvelope, trace: RequestTrace): Promise<PreparedAnswer> {
@@ -33,9 +38,7 @@ async function viaCodex(runtime: Runtime, credential: Credential, request: ChatC
   const translated = chatToResponsesRequest({ request, upstreamModel, ...(trace.sessionId && !request.prompt_cache_key ? { promptCacheKey: trace.sessionId } : {}) });
   for (const warning of translated.warnings) runtime.deps.logger.debug({ credential: credential.id, warning }, 'request translation');
   const response = await openCodexStream(runtime, credential, translated.request, translated.promptCacheKey, trace.signal);
-  // The chat translation ignores event types it does not read, and in_progress repeats created for it: their
-  // frames are dropped unparsed.
-  const reader = readCodexEvents(credential.id, response.source, { skipUnreadTypes: true, alsoSkip: CHAT_SKIPS });
+  const reader = readCodexEvents(credential.id, response.source, { skipType: chatIgnores });
   const options = { model: request.model, completionId: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(runtime.deps.clock.now() / 1000), credentialId: credential.id };
   if (request.stream === true) {
     const frames = await startChatStream(reader, { ...options, includeUsage: request.stream_options?.include_usage === true }, trace.onUsage);

@@ -2,7 +2,7 @@ import { ProxyError } from '../errors.js';
 import { transportError } from '../upstream/forward.js';
 import type { ChunkSource } from '../upstream/stream-source.js';
 import { responsesEventOf, SseFrameDecoder, SseLineTooLongError, type SseFrame } from '../upstream/sse-decoder.js';
-import { isKnownEventType, type ResponsesStreamEvent } from '../wire/responses.js';
+import type { ResponsesStreamEvent } from '../wire/responses.js';
 
 /** A pull reader over an upstream Responses stream: parsed events only; transport errors become stream_interrupted. */
 export interface CodexEventReader {
@@ -25,20 +25,16 @@ const DRAIN_LIMIT = 256 * 1024;
 
 export interface CodexEventReaderOptions {
   /**
-   * Drops, without parsing their JSON, the frames of a type no translator reads (output_text.done, content parts,
-   * …): for a reader whose caller ignores unrecognized events (the chat translation), not for one that relays them.
+   * Types whose frames are dropped without parsing their JSON: for a caller that has no use for them (the chat
+   * translation ignores every type no translator reads, and in_progress), not for one that relays them.
    */
-  skipUnreadTypes?: boolean;
-  /** More types to drop the same way (known ones the caller has no use for). */
-  alsoSkip?: ReadonlySet<string>;
+  skipType?: (type: string) => boolean;
 }
 
 /** A frame to drop unparsed: its `event:` line names a type to skip and its data starts with the same type. */
-function isSkippedFrame(frame: SseFrame, options: CodexEventReaderOptions): boolean {
+function isSkippedFrame(frame: SseFrame, skipType: (type: string) => boolean): boolean {
   const type = frame.event;
-  if (type === undefined) return false;
-  const skipped = (options.skipUnreadTypes === true && !isKnownEventType(type)) || options.alsoSkip?.has(type) === true;
-  return skipped && frame.data.startsWith(`{"type":"${type}"`);
+  return type !== undefined && skipType(type) && frame.data.startsWith(`{"type":"${type}"`);
 }
 
 /**
@@ -52,7 +48,7 @@ export function readCodexEvents(credentialId: string, source: ChunkSource, optio
   let garbage = 0;
   const enqueue = (frames: SseFrame[]) => {
     for (const frame of frames) {
-      if ((options.skipUnreadTypes || options.alsoSkip) && isSkippedFrame(frame, options)) continue;
+      if (options.skipType && isSkippedFrame(frame, options.skipType)) continue;
       const event = responsesEventOf(frame);
       if (event !== undefined) queue.push(event);
       else garbage += 1;
