@@ -50,7 +50,9 @@ export function failTranslation(t: Translation, error: ProxyError): never {
 
 function chunk(t: Translation, choices: ChatChunk['choices'], usage?: ChatUsage): ChatChunk {
   const { completionId, created, model } = t.options;
-  return { id: completionId, object: 'chat.completion.chunk', created, model, choices, ...(usage ? { usage } : {}) };
+  const made: ChatChunk = { id: completionId, object: 'chat.completion.chunk', created, model, choices };
+  if (usage) made.usage = usage; // set, not spread: no throwaway object per chunk
+  return made;
 }
 
 /** Emits a delta, preceded by the role chunk `{role:"assistant",content:""}` the first time. */
