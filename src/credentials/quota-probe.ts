@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { readBodyText } from '../upstream/forward.js';
+import { readBodyText } from '../upstream/stream-source.js';
 import type { Runtime } from '../runtime.js';
 import { codexBackendHeaders } from '../proxy/codex-headers.js';
 import { credentialBaseUrl } from '../proxy/upstream-url.js';

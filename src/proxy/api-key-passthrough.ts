@@ -1,7 +1,8 @@
 import { ProxyError } from '../errors.js';
 import type { Credential } from '../credentials/credential.js';
 import type { Runtime } from '../runtime.js';
-import { readBodyText, sendUpstream, sendUpstreamForText, type UpstreamCall, type UpstreamResponse, type UpstreamText } from '../upstream/forward.js';
+import { readBodyText } from '../upstream/stream-source.js';
+import { sendUpstream, sendUpstreamForText, type UpstreamCall, type UpstreamResponse, type UpstreamText } from '../upstream/forward.js';
 import { errorFromUpstream } from '../upstream/upstream-errors.js';
 import { upstreamUrl } from './upstream-url.js';
 import { quotaFromHeaders } from '../credentials/quota.js';

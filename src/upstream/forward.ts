@@ -87,7 +87,8 @@ export function sendUpstreamForText(call: UpstreamCall): Promise<UpstreamText> {
   });
 }
 
-const ERROR_TEXT_LIMIT = 64 * 1024;
+/** How much of an error answer is kept for its message. */
+export const ERROR_TEXT_LIMIT = 64 * 1024;
 
 /** Maps an undici/socket error to the catalogue (connect/first-byte/idle timeouts, refused, reset). */
 export function transportError(credentialId: string, error: unknown): ProxyError {
@@ -98,22 +99,4 @@ export function transportError(credentialId: string, error: unknown): ProxyError
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   const message = (error as Error).message ?? String(error);
   return ProxyError.upstreamUnavailable(credentialId, code ? `${code}: ${message}` : message);
-}
-
-/** Reads at most `limit` bytes of an upstream body as text (for error bodies), then discards the rest. */
-export async function readBodyText(body: UpstreamResponse['body'], limit = 64 * 1024): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buffer = chunk as Buffer;
-      if (size < limit) chunks.push(buffer.subarray(0, limit - size));
-      size += buffer.length;
-      if (size >= limit) break;
-    }
-  } catch {
-    // A broken error body still leaves us the status; what we read so far is enough.
-  }
-  body.destroy();
-  return Buffer.concat(chunks).toString('utf8');
 }

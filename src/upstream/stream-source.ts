@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import { transportError, type UpstreamCall } from './forward.js';
+import { ERROR_TEXT_LIMIT, transportError, type UpstreamCall } from './forward.js';
 import { dispatchUpstream } from './dispatch.js';
 
 /** The body of an answer, pulled one chunk at a time. */
@@ -98,19 +98,25 @@ export function sendUpstreamStreaming(call: UpstreamCall): Promise<UpstreamStrea
 }
 
 /** Reads at most `limit` bytes of a source as text (for error bodies), then stops it. */
-export async function readSourceText(source: ChunkSource, limit = 64 * 1024): Promise<string> {
+export async function readSourceText(source: ChunkSource, limit = ERROR_TEXT_LIMIT): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for (let chunk = await source.next(); chunk !== undefined && size < limit; chunk = await source.next()) {
+    for (let chunk = await source.next(); chunk !== undefined; chunk = await source.next()) {
       chunks.push(chunk.subarray(0, limit - size));
       size += chunk.length;
+      if (size >= limit) break; // enough for a message: no waiting for the rest
     }
   } catch {
     // A broken error body still leaves us the status; what we read so far is enough.
   }
   source.destroy();
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Reads at most `limit` bytes of a Readable upstream body as text (for error bodies), then discards the rest. */
+export function readBodyText(body: AsyncIterable<Uint8Array> & { destroy?: () => void }, limit = ERROR_TEXT_LIMIT): Promise<string> {
+  return readSourceText(chunkSourceOf(body), limit);
 }
 
 /** A ChunkSource over any async iterable of bytes (a Readable), for callers and tests that have one. */
